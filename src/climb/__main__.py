@@ -1,0 +1,3 @@
+from climb.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Datasets of the surgical_video domain."""

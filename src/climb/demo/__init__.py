@@ -1,0 +1,1 @@
+"""climb.demo: the built-in demo corpus and the main job."""

@@ -1,0 +1,1 @@
+"""Fetch: one hardened download engine and a plugin per source kind."""
