@@ -65,6 +65,7 @@ def test_valid_card_round_trips_through_json() -> None:
         ({"sources": (Source("kaggle", id="a/b", competition=True),)}, "competition slug"),
         ({"sources": (Source("zenodo", id="abc"),)}, "numeric"),
         ({"sources": (Source("github", id="a/b"),)}, "pin"),
+        ({"sources": (Source("github", id="a/b", version="main"),)}, "not a branch"),
         ({"sources": (Source("huggingface", id="a/b", version="main"),)}, "repo_type"),
         ({"sources": (Source("url"),)}, "required"),
         ({"sources": (Source("url", url="https://x.org/a.zip", sha256="xyz"),)}, "sha256"),

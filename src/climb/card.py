@@ -61,6 +61,7 @@ _SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _KAGGLE_DATASET_RE = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$")
 _GITHUB_REPO_RE = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_BRANCH_NAMES = frozenset({"main", "master", "HEAD", "develop", "dev"})
 _URL_RE = re.compile(r"^https?://[^\s]+$")
 
 
@@ -258,8 +259,8 @@ class Source:
         elif k == "github":
             if not self.id or not _GITHUB_REPO_RE.match(self.id):
                 _fail(owner, f"{where}.id", "must be 'owner/repo'")
-            if not self.version:
-                _fail(owner, f"{where}.version", "must pin a commit or tag")
+            if not self.version or self.version in _BRANCH_NAMES:
+                _fail(owner, f"{where}.version", "must pin a commit or tag, not a branch")
         elif k == "huggingface":
             if not self.id or not _GITHUB_REPO_RE.match(self.id):
                 _fail(owner, f"{where}.id", "must be 'owner/name'")

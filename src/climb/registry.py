@@ -34,6 +34,11 @@ class Dataset:
     def key(cls) -> str:
         return cls.card.key
 
+    @classmethod
+    def adapter(cls) -> object | None:
+        """The dataset's adapter (raw files -> samples, see climb.prepare.adapter), or None."""
+        return None
+
 
 _REGISTRY: dict[str, type[Dataset]] = {}
 _ALIASES: dict[str, str] = {}

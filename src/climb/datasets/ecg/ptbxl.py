@@ -113,3 +113,10 @@ class PTBXL(Dataset):
         ),
         original_code="src/datasets/ecg/ptbxl.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (see climb.datasets.ecg._ecg for the standardization rules)."""
+        from climb.datasets.ecg._ptbxl_native import PtbxlAdapter
+
+        return PtbxlAdapter()
