@@ -1,0 +1,42 @@
+"""climb.models: encoders by modality (a registry), task heads, masked losses, weight loading.
+
+    from climb.models import build_encoder, build_head, task_loss, predict_scores
+    enc = build_encoder("signal", "xresnet1d", in_channels=12, seq_len=5000)
+    head = build_head("multilabel", enc.out_dim, 7)
+    loss = task_loss("multilabel", head(enc(x)), y)   # y: (B, 7), -1 = missing
+
+See docs/models.md.
+"""
+
+from __future__ import annotations
+
+from climb.models._registry import (
+    build_encoder,
+    default_encoder,
+    list_encoders,
+    register_encoder,
+)
+from climb.models.heads import (
+    TASK_TYPES,
+    Head,
+    build_head,
+    num_logits,
+    predict_scores,
+    task_loss,
+)
+from climb.models.weights import load_encoder_weights, read_state_dict
+
+__all__ = [
+    "TASK_TYPES",
+    "Head",
+    "build_encoder",
+    "build_head",
+    "default_encoder",
+    "list_encoders",
+    "load_encoder_weights",
+    "num_logits",
+    "predict_scores",
+    "read_state_dict",
+    "register_encoder",
+    "task_loss",
+]
