@@ -1,18 +1,81 @@
-"""`climb prepare` (a placeholder until its issue lands)."""
+"""`climb prepare KEY`: raw files -> unified store."""
 
 from __future__ import annotations
 
-import typer
+from pathlib import Path
 
-from climb._stub import not_built
+import typer
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(
-        "prepare",
-        rich_help_panel="Data",
-        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    )
-    def prepare(ctx: typer.Context) -> None:
-        """Convert raw files into the unified store (not built yet)."""
-        raise not_built("prepare")
+    @app.command("prepare", rich_help_panel="Data")
+    def prepare(
+        key: str = typer.Argument(..., help="Dataset key (climb datasets list)."),
+        root: Path | None = typer.Option(
+            None, "--root", help="Data root (default $CLIMB_ROOT, else ~/climb-data)."
+        ),
+        workers: int = typer.Option(1, "--workers", "-j", help="Worker processes."),
+        splits: str | None = typer.Option(
+            None,
+            "--splits",
+            help="official | climb | patient (default: official where the source has one, else patient).",
+        ),
+        seed: int = typer.Option(0, "--seed", help="Seed of the patient-level split."),
+        label_policy: str = typer.Option(
+            "corrected",
+            "--label-policy",
+            help="corrected (default) | climb (reproduce CLIMB's labels).",
+        ),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    ) -> None:
+        """Convert <root>/raw/KEY/ into the unified store <root>/stores/KEY/ (resumable)."""
+        from collections import Counter
+
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        from climb.console import stderr_console
+        from climb.prepare.pipeline import prepare as run
+
+        con = stderr_console()
+        if quiet:
+            res = run(
+                key, root, workers=workers, splits=splits, seed=seed, label_policy=label_policy
+            )
+        else:
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=con,
+                transient=False,
+            ) as bar:
+                task = bar.add_task(f"prepare {key}", total=None)
+
+                def cb(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                res = run(
+                    key,
+                    root,
+                    workers=workers,
+                    splits=splits,
+                    seed=seed,
+                    label_policy=label_policy,
+                    progress=cb,
+                )
+        total = sum(res.counts.values())
+        typer.echo(
+            f"wrote {res.store} in {res.seconds:.1f} s"
+            + (f" (resumed: {res.resumed_units} unit(s) already done)" if res.resumed_units else "")
+        )
+        typer.echo(
+            f"samples: {total:,} ("
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(res.counts.items()))
+            + ")"
+        )
+        typer.echo(f"quarantined: {len(res.quarantined):,}")
+        for reason, n in Counter(res.reasons).most_common():
+            typer.echo(f"  {n:6,}  {reason}")
+        for note in res.notes:
+            typer.echo(f"note: {note}")

@@ -1,0 +1,1 @@
+"""Thin readers for native formats, on top of the field's libraries."""

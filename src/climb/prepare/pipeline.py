@@ -1,0 +1,558 @@
+"""``climb prepare``: raw files -> unified store, resumable and deterministic.
+
+Phases (each restartable; kill the process at any point and run it again):
+
+1. **list**: the adapter lists records (sorted, deterministic) in the main process.
+2. **read**: records are processed in fixed units of ``UNIT_SIZE`` records by the executor;
+   each finished unit is committed to ``<root>/stores/.<key>.work/units/`` (arrays compressed
+   with Blosc-LZ4, then a JSON file with the rows and quarantine entries, written last and
+   atomically). On restart, committed units are skipped. A different fingerprint (options,
+   inputs or code) discards the work directory.
+3. **assemble**: splits are assigned, rows get their final index, and the final chunks of every
+   array are written (in parallel, each chunk by one task) into ``.<key>.assemble/``, followed by
+   samples.parquet, quarantine.jsonl and dataset.json; then the directory is moved to
+   ``<root>/stores/<key>/`` and the work directory removed.
+
+The output depends only on the inputs, the options and the code (never on the number of
+workers or on interruptions), so an interrupted-and-resumed run has the same content hash as
+an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from climb.errors import ClimbError
+from climb.prepare.adapter import Adapter, PrepareOptions, RecordError, RecordRef, Sample
+from climb.prepare.executors import Executor, get_executor
+from climb.prepare.splits import describe_rule, leakage, patient_split
+from climb.store.writer import FieldSpec, StoreWriter, open_array_rw
+
+UNIT_SIZE = 64
+WORK_FORMAT = 1
+
+
+@dataclass
+class PrepareResult:
+    key: str
+    store: Path
+    counts: dict[str, int]
+    quarantined: list[dict[str, Any]]
+    reasons: dict[str, int]
+    fingerprint: str
+    content_hash: str
+    seconds: float
+    resumed_units: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    tmp.replace(path)
+
+
+def _lz4() -> Any:
+    from numcodecs import Blosc
+
+    return Blosc(cname="lz4", clevel=1, shuffle=Blosc.SHUFFLE)
+
+
+def input_digest(raw_dir: Path) -> dict[str, Any]:
+    """What the raw inputs are: sha256s from fetch's ``.climb-fetch.json`` when present,
+    else (relative path, size) of every file under ``raw_dir``."""
+    manifest = raw_dir / ".climb-fetch.json"
+    h = hashlib.sha256()
+    files: list[tuple[str, int]] = []
+    for p in sorted(raw_dir.rglob("*")):
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(raw_dir).parts):
+            files.append((p.relative_to(raw_dir).as_posix(), p.stat().st_size))
+    method = "path+size"
+    if manifest.is_file():
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+            entries = data.get("files", data) if isinstance(data, dict) else data
+            shas = sorted(
+                json.dumps([k, v.get("sha256")]) if isinstance(v, dict) else json.dumps(v)
+                for k, v in (entries.items() if isinstance(entries, dict) else enumerate(entries))
+            )
+            h.update("\n".join(shas).encode())
+            method = "fetch-manifest sha256"
+        except (ValueError, AttributeError):
+            pass
+    for rel, size in files:
+        h.update(f"{rel}\t{size}\n".encode())
+    return {
+        "method": method,
+        "digest": h.hexdigest(),
+        "files": len(files),
+        "bytes": sum(s for _, s in files),
+    }
+
+
+def fingerprint(adapter: Adapter, options: PrepareOptions, inputs: dict[str, Any]) -> str:
+    payload = {
+        "adapter": adapter.key,
+        "adapter_version": adapter.version,
+        "code": adapter.code_digest(),
+        "options": options.to_dict(),
+        "inputs": inputs["digest"],
+        "work_format": WORK_FORMAT,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def resolve_adapter(key: str) -> Adapter:
+    from climb import registry
+
+    cls = registry.get(key)
+    factory = getattr(cls, "adapter", None)
+    adapter = factory() if callable(factory) else None
+    if adapter is None:
+        raise ClimbError(
+            f"dataset {cls.card.key!r} has no adapter yet, so it cannot be prepared",
+            where=cls.__module__,
+            fix="run 'climb datasets list' for datasets; adapters exist for the ECG datasets "
+            "(ptbxl, cpsc2018, georgia, chapman_shaoxing)",
+        )
+    return adapter
+
+
+# ------------------------------------------------------------------ phase 2: units
+
+
+def _process_unit(
+    adapter: Adapter,
+    raw_dir: str,
+    refs: list[RecordRef],
+    options: PrepareOptions,
+    unit_dir: str,
+    unit: int,
+    fields: list[FieldSpec],
+) -> tuple[int, int, int]:
+    """Read one unit of records and commit it; returns (unit, samples, quarantined)."""
+    raw = Path(raw_dir)
+    rows: list[dict[str, Any]] = []
+    quarantine: list[dict[str, Any]] = []
+    buffers: dict[str, list[np.ndarray]] = {f.name: [] for f in fields}
+    for ref in refs:
+        try:
+            s = adapter.read_record(raw, ref, options)
+            arrays = {}
+            for f in fields:
+                a = np.asarray(s.arrays[f.name])
+                if a.shape != tuple(f.shape):
+                    raise RecordError(f"field {f.name} has shape {a.shape}, expected {f.shape}")
+                if not np.all(np.isfinite(a)) and np.issubdtype(a.dtype, np.floating):
+                    raise RecordError(f"field {f.name} has non-finite values after standardizing")
+                arrays[f.name] = a.astype(f.dtype, copy=False)
+        except RecordError as exc:
+            quarantine.append(
+                {
+                    "record": ref.record_id,
+                    "source_path": ref.source_path,
+                    "reason": exc.reason,
+                    "stage": exc.stage,
+                }
+            )
+            continue
+        except Exception as exc:  # an adapter bug must not lose the whole run
+            quarantine.append(
+                {
+                    "record": ref.record_id,
+                    "source_path": ref.source_path,
+                    "reason": f"unexpected error: {type(exc).__name__}: {exc}",
+                    "stage": "read",
+                }
+            )
+            continue
+        for name, a in arrays.items():
+            buffers[name].append(a)
+        rows.append(_sample_row(s))
+    ud = Path(unit_dir)
+    codec = _lz4()
+    for f in fields:
+        stacked = (
+            np.stack(buffers[f.name]) if buffers[f.name] else np.empty((0, *f.shape), dtype=f.dtype)
+        )
+        _atomic_write_bytes(
+            ud / f"{unit:06d}.{f.name}.bin", codec.encode(np.ascontiguousarray(stacked))
+        )
+    commit = {"unit": unit, "rows": rows, "quarantine": quarantine}
+    _atomic_write_bytes(ud / f"{unit:06d}.json", json.dumps(commit, sort_keys=True).encode())
+    return unit, len(rows), len(quarantine)
+
+
+def _sample_row(s: Sample) -> dict[str, Any]:
+    return {
+        "sample_id": s.sample_id,
+        "patient_id": s.patient_id,
+        "source_path": s.source_path,
+        "native_labels": json.dumps(s.native_labels, sort_keys=True),
+        "labels": {
+            k: (list(map(int, v)) if isinstance(v, (list, tuple, np.ndarray)) else v)
+            for k, v in s.labels.items()
+        },
+        "columns": {
+            k: (v.item() if isinstance(v, np.generic) else v) for k, v in s.columns.items()
+        },
+        "split_hint": s.split_hint,
+    }
+
+
+def _load_unit_array(unit_dir: Path, unit: int, f: FieldSpec) -> np.ndarray:
+    raw = (unit_dir / f"{unit:06d}.{f.name}.bin").read_bytes()
+    flat = np.frombuffer(_lz4().decode(raw), dtype=f.dtype)
+    return flat.reshape((-1, *f.shape))
+
+
+# ------------------------------------------------------------------ phase 3: assemble
+
+
+def _write_chunks(
+    store_dir: str,
+    unit_dir: str,
+    f: FieldSpec,
+    chunk_ids: list[int],
+    sources: list[tuple[int, int]],
+    chunk: int,
+) -> int:
+    """Write whole chunks ``chunk_ids`` of field ``f``; ``sources[i]`` = (unit, row) of row i."""
+    arr = open_array_rw(Path(store_dir), f.name)
+    cache: OrderedDict[int, np.ndarray] = OrderedDict()
+    n = len(sources)
+    for c in chunk_ids:
+        start, stop = c * chunk, min(n, (c + 1) * chunk)
+        block = np.empty((stop - start, *f.shape), dtype=f.dtype)
+        for i in range(start, stop):
+            unit, row = sources[i]
+            if unit not in cache:
+                cache[unit] = _load_unit_array(Path(unit_dir), unit, f)
+                while len(cache) > 3:
+                    cache.popitem(last=False)
+            block[i - start] = cache[unit][row]
+        arr[start:stop] = block
+    return len(chunk_ids)
+
+
+def _assign_splits(
+    rows: list[dict[str, Any]], rule: str, options: PrepareOptions
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    kept, dropped, notes = [], [], []
+    for r in rows:
+        if rule == "patient":
+            r["split"] = patient_split(r["patient_id"], options.seed)
+        else:
+            split = r["split_hint"].get(rule)
+            if split is None:
+                dropped.append(
+                    {
+                        "record": r["sample_id"],
+                        "source_path": r["source_path"],
+                        "reason": f"not in the {rule} split"
+                        + (" file (CLIMB's *_splits.csv)" if rule == "climb" else ""),
+                        "stage": "split",
+                    }
+                )
+                continue
+            r["split"] = split
+        kept.append(r)
+    if dropped:
+        notes.append(f"{len(dropped)} record(s) are not in the {rule} split and were quarantined")
+    return kept, dropped, notes
+
+
+def _samples_frame(rows: list[dict[str, Any]], tasks: dict[str, dict[str, Any]]) -> Any:
+    import pandas as pd
+
+    extra_cols = sorted({k for r in rows for k in r["columns"]})
+    data: dict[str, list[Any]] = {
+        "sample_id": [r["sample_id"] for r in rows],
+        "patient_id": [r["patient_id"] for r in rows],
+        "split": [r["split"] for r in rows],
+        "index": list(range(len(rows))),
+        "source_path": [r["source_path"] for r in rows],
+        "native_labels": [r["native_labels"] for r in rows],
+    }
+    for t, spec in tasks.items():
+        col = spec["column"]
+        missing: Any = (
+            [-1] * len(spec.get("classes", ()))
+            if spec["type"] == "multilabel"
+            else (float("nan") if spec["type"] == "regression" else -1)
+        )
+        data[col] = [r["labels"].get(t, missing) for r in rows]
+    for c in extra_cols:
+        data[c] = [r["columns"].get(c) for r in rows]
+    return pd.DataFrame(data)
+
+
+def _label_counts(df: Any, tasks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for t, spec in tasks.items():
+        col = spec["column"]
+        per: dict[str, Any] = {}
+        for split, sub in df.groupby("split", sort=True):
+            if spec["type"] == "multilabel":
+                m = np.array(sub[col].tolist(), dtype=np.int64).reshape(len(sub), -1)
+                per[str(split)] = {
+                    c: int((m[:, j] == 1).sum()) for j, c in enumerate(spec["classes"])
+                }
+                per[str(split)]["(missing)"] = int((m == -1).all(axis=1).sum()) if m.size else 0
+            elif spec["type"] in ("binary", "multiclass"):
+                v = np.asarray(sub[col].tolist(), dtype=np.int64)
+                per[str(split)] = {c: int((v == j).sum()) for j, c in enumerate(spec["classes"])}
+                per[str(split)]["(missing)"] = int((v < 0).sum())
+        out[t] = per
+    return out
+
+
+def _field_stats(store_dir: Path, fields: list[FieldSpec], df: Any) -> dict[str, Any]:
+    """Per-channel mean/std of each float field over the train split (chunk by chunk)."""
+    import zarr
+
+    out: dict[str, Any] = {}
+    train = np.flatnonzero(df["split"].to_numpy() == "train")
+    for f in fields:
+        if not np.issubdtype(np.dtype(f.dtype), np.floating) or len(train) == 0:
+            continue
+        arr = zarr.open_array(str(store_dir / "arrays" / f"{f.name}.zarr"), mode="r")
+        axis = tuple(range(2, 1 + len(f.shape)))
+        s = np.zeros(f.shape[0])
+        ss = np.zeros(f.shape[0])
+        cnt = 0
+        chunk = int(arr.chunks[0])
+        mask = np.zeros(arr.shape[0], dtype=bool)
+        mask[train] = True
+        for start in range(0, arr.shape[0], chunk):
+            sel = mask[start : start + chunk]
+            if not sel.any():
+                continue
+            block = np.asarray(arr[start : start + chunk], dtype=np.float64)[sel]
+            s += block.sum(axis=(0, *axis))
+            ss += (block**2).sum(axis=(0, *axis))
+            cnt += block.shape[0] * int(np.prod([f.shape[a - 1] for a in axis]))
+        mean = s / cnt
+        std = np.sqrt(np.maximum(ss / cnt - mean**2, 0))
+        out[f.name] = {
+            "split": "train",
+            "axis": f.axes[0] if f.axes else "0",
+            "mean": mean.round(6).tolist(),
+            "std": std.round(6).tolist(),
+        }
+    return out
+
+
+# ------------------------------------------------------------------ main entry
+
+
+def prepare(
+    key: str,
+    root: str | Path | None = None,
+    *,
+    workers: int = 1,
+    splits: str | None = None,
+    seed: int = 0,
+    label_policy: str = "corrected",
+    progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
+    unit_size: int = UNIT_SIZE,
+    adapter: Adapter | None = None,
+) -> PrepareResult:
+    """Prepare dataset ``key`` from ``<root>/raw/<key>/`` into ``<root>/stores/<key>/``.
+
+    ``progress(done_records, total_records)`` is called as units finish.
+    """
+    from climb import __version__
+    from climb.paths import raw_dir as _raw_dir
+    from climb.paths import stores_dir as _stores_dir
+
+    t0 = time.perf_counter()
+    if label_policy not in ("corrected", "climb"):
+        raise ClimbError(f"unknown label policy {label_policy!r}", fix="use 'corrected' or 'climb'")
+    if splits not in (None, "official", "climb", "patient"):
+        raise ClimbError(f"unknown split rule {splits!r}", fix="use official, climb or patient")
+    adapter = adapter or resolve_adapter(key)
+    key = adapter.key
+    raw = _raw_dir(key, root)
+    if not raw.is_dir():
+        raise ClimbError(
+            f"no raw data for {key!r}",
+            where=str(raw),
+            fix=f"run 'climb fetch {key}' first (or put the files there), or pass --root",
+        )
+    rule = splits or adapter.default_split_rule(raw)  # type: ignore[attr-defined]
+    supported = adapter.split_rules(raw)
+    if rule not in supported:
+        raise ClimbError(
+            f"split rule {rule!r} is not available for {key!r} with the files in {raw}",
+            fix=f"choose one of: {', '.join(supported)}"
+            + (
+                "; 'climb' needs CLIMB's *_splits.csv under the raw folder (climb fetch fetches it)"
+                if rule == "climb"
+                else ""
+            ),
+        )
+    options = PrepareOptions(splits=rule, seed=seed, label_policy=label_policy)  # type: ignore[arg-type]
+    fields = adapter.fields()
+    tasks = adapter.tasks(raw, options)
+    refs = adapter.list_records(raw, options)
+    if not refs:
+        raise ClimbError(
+            f"no records found for {key!r}",
+            where=str(raw),
+            fix="check that the raw folder holds the dataset files (climb fetch KEY)",
+        )
+    inputs = input_digest(raw)
+    fp = fingerprint(adapter, options, inputs)
+
+    out = _stores_dir(key, root)
+    work = out.parent / f".{key}.work"
+    unit_dir = work / "units"
+    state_file = work / "state.json"
+    if work.exists():
+        try:
+            state = json.loads(state_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            state = {}
+        if state.get("fingerprint") != fp or state.get("unit_size") != unit_size:
+            shutil.rmtree(work)
+    unit_dir.mkdir(parents=True, exist_ok=True)
+    if not state_file.exists():
+        state_file.write_text(
+            json.dumps({"fingerprint": fp, "unit_size": unit_size, "key": key}), encoding="utf-8"
+        )
+
+    units = [refs[i : i + unit_size] for i in range(0, len(refs), unit_size)]
+    done = {int(p.name.split(".")[0]) for p in unit_dir.glob("*.json")}
+    pending = [u for u in range(len(units)) if u not in done]
+    resumed = len(units) - len(pending)
+    n_done = sum(len(units[u]) for u in done if u < len(units))
+    if progress:
+        progress(n_done, len(refs))
+    own_executor = executor is None
+    ex = executor or get_executor(workers)
+    try:
+        tasks_iter = (
+            (adapter, str(raw), units[u], options, str(unit_dir), u, fields) for u in pending
+        )
+        for unit, _n_ok, _n_bad in ex.map_unordered(_process_unit, tasks_iter):
+            n_done += len(units[unit])
+            if progress:
+                progress(n_done, len(refs))
+
+        # ------------------------------------------------------------ assemble
+        rows: list[dict[str, Any]] = []
+        sources: list[tuple[int, int]] = []
+        quarantine: list[dict[str, Any]] = []
+        for u in range(len(units)):
+            commit = json.loads((unit_dir / f"{u:06d}.json").read_text(encoding="utf-8"))
+            for j, r in enumerate(commit["rows"]):
+                r["_src"] = (u, j)
+                rows.append(r)
+            quarantine.extend(commit["quarantine"])
+        kept, dropped, notes = _assign_splits(rows, rule, options)
+        quarantine.extend(dropped)
+        ids = Counter(r["sample_id"] for r in kept)
+        dup = [k for k, c in ids.items() if c > 1]
+        if dup:
+            raise ClimbError(f"duplicate sample ids from the adapter: {dup[:5]}", where=key)
+        sources = [tuple(r["_src"]) for r in kept]  # type: ignore[misc]
+        df = _samples_frame(kept, tasks)
+        leaks = leakage(df["patient_id"].tolist(), df["split"].tolist())
+        split_meta = describe_rule(rule, seed)
+        split_meta["counts"] = {s: int(c) for s, c in sorted(Counter(df["split"]).items())}
+        split_meta["leakage_check"] = (
+            "passed" if not leaks else f"failed: {len(leaks)} patient(s) in more than one split"
+        )
+        if leaks:
+            split_meta["leaking_patients"] = sorted(leaks)[:20]
+            notes.append(
+                f"{len(leaks)} patient(s) occur in more than one split ({rule} split is not patient-level)"
+            )
+
+        tmp = out.parent / f".{key}.assemble"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        writer = StoreWriter(tmp, key=key, fields=fields, num_samples=len(kept))
+        for f in fields:
+            n_chunks = -(-len(kept) // f.chunks) if kept else 0
+            groups = [
+                list(range(c, n_chunks, ex.workers)) for c in range(min(ex.workers, n_chunks))
+            ]
+            list(
+                ex.map_unordered(
+                    _write_chunks,
+                    ((str(tmp), str(unit_dir), f, g, sources, f.chunks) for g in groups),
+                )
+            )
+        from climb import registry
+
+        try:
+            card = registry.get_card(key).to_dict()
+        except ClimbError:
+            card = {}
+        stats = _field_stats(tmp, fields, df)
+        meta = writer.finalize(
+            df,
+            tasks=tasks,
+            splits=split_meta,
+            card=card,
+            provenance={"raw_dir": f"raw/{key}", "inputs": inputs},
+            fingerprint=fp,
+            created_by={
+                "climb": __version__,
+                "adapter": f"{type(adapter).__module__}.{type(adapter).__qualname__}",
+                "adapter_version": adapter.version,
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "options": options.to_dict(),
+            },
+            quarantine=quarantine,
+            stats=stats,
+            extra={
+                "label_counts": _label_counts(df, tasks),
+                "notes": notes + adapter.summary_notes(raw, options),
+            },  # type: ignore[attr-defined]
+        )
+    finally:
+        if own_executor:
+            ex.close()
+    old = out.parent / f".{key}.old"
+    if old.exists():
+        shutil.rmtree(old)
+    if out.exists():
+        out.replace(old)
+    tmp.replace(out)
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)
+    return PrepareResult(
+        key=key,
+        store=out,
+        counts=dict(split_meta["counts"]),
+        quarantined=quarantine,
+        reasons=dict(Counter(_reason_kind(q["reason"]) for q in quarantine)),
+        fingerprint=fp,
+        content_hash=meta["content_hash"],
+        seconds=time.perf_counter() - t0,
+        resumed_units=resumed,
+        notes=list(meta.get("notes", [])),
+    )
+
+
+def _reason_kind(reason: str) -> str:
+    return reason.split(":")[0].strip()

@@ -1,0 +1,278 @@
+"""Write a store: dense zarr v3 arrays (axis 0 = sample), samples.parquet, dataset.json,
+quarantine.jsonl. Writes are chunk-aligned, so several processes may each write their own
+chunks of the same array at once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from climb.errors import ClimbError
+
+FORMAT = "climb-store"
+FORMAT_VERSION = 1
+LIST_LABEL_TYPES = ("multilabel",)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One dense array field; ``shape`` is per sample, ``chunks`` = samples per chunk."""
+
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    axes: tuple[str, ...] = ()
+    unit: str | None = None
+    sampling_rate_hz: float | None = None
+    chunks: int = 32
+    codec: dict[str, Any] = field(
+        default_factory=lambda: {
+            "name": "blosc",
+            "cname": "zstd",
+            "clevel": 3,
+            "shuffle": "shuffle",
+        }
+    )
+
+    def to_meta(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["shape"] = list(self.shape)
+        d["axes"] = list(self.axes)
+        d["chunks"] = [self.chunks, *self.shape]
+        d["ragged"] = False
+        return d
+
+
+def _compressor(codec: Mapping[str, Any]) -> Any:
+    from zarr.codecs import BloscCodec, ZstdCodec
+
+    name = codec.get("name", "blosc")
+    if name == "blosc":
+        return BloscCodec(
+            cname=codec.get("cname", "zstd"),
+            clevel=int(codec.get("clevel", 3)),
+            shuffle=codec.get("shuffle", "shuffle"),
+        )
+    if name == "zstd":
+        return ZstdCodec(level=int(codec.get("clevel", 3)))
+    if name == "none":
+        return None
+    raise ClimbError(f"unknown codec {name!r}", fix="use 'blosc', 'zstd' or 'none'")
+
+
+def create_array(root: Path, spec: FieldSpec, num_samples: int) -> Any:
+    """Create (overwrite) ``arrays/<field>.zarr`` for ``num_samples`` samples."""
+    import zarr
+
+    path = Path(root) / "arrays" / f"{spec.name}.zarr"
+    comp = _compressor(spec.codec)
+    return zarr.create_array(
+        store=str(path),
+        shape=(num_samples, *spec.shape),
+        chunks=(max(1, min(spec.chunks, max(num_samples, 1))), *spec.shape),
+        dtype=spec.dtype,
+        compressors=[comp] if comp is not None else None,
+        fill_value=0,
+        overwrite=True,
+        attributes={"climb_field": spec.to_meta()},
+    )
+
+
+def open_array_rw(root: Path, name: str) -> Any:
+    import zarr
+
+    return zarr.open_array(str(Path(root) / "arrays" / f"{name}.zarr"), mode="r+")
+
+
+def write_samples(root: Path, samples: Any, tasks: Mapping[str, Mapping[str, Any]]) -> None:
+    """Write ``samples.parquet`` with the contract's column types."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    df = samples
+    cols: dict[str, Any] = {}
+    for name in df.columns:
+        values = df[name].tolist()
+        if name in ("sample_id", "patient_id", "split", "source_path", "native_labels"):
+            cols[name] = pa.array([str(v) for v in values], type=pa.string())
+        elif name == "index":
+            cols[name] = pa.array(values, type=pa.int64())
+        elif name.startswith("label__"):
+            task = tasks.get(name[len("label__") :], {})
+            if task.get("type") in LIST_LABEL_TYPES:
+                cols[name] = pa.array([list(v) for v in values], type=pa.list_(pa.int8()))
+            elif task.get("type") == "regression":
+                cols[name] = pa.array(values, type=pa.float64())
+            else:
+                cols[name] = pa.array(values, type=pa.int64())
+        else:
+            cols[name] = pa.array(values)
+    table = pa.table(cols)
+    pq.write_table(table, str(Path(root) / "samples.parquet"), compression="zstd")
+
+
+def write_json(path: Path, obj: Any) -> None:
+    tmp = Path(str(path) + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def write_quarantine(root: Path, entries: Iterable[Mapping[str, Any]]) -> None:
+    lines = [json.dumps(dict(e), sort_keys=True) for e in entries]
+    (Path(root) / "quarantine.jsonl").write_text(
+        "".join(line + "\n" for line in lines), encoding="utf-8"
+    )
+
+
+def array_digest(arr: Any, step: int | None = None) -> str:
+    """sha256 of an array's decoded content (shape, dtype, C-order bytes), read chunk by chunk."""
+    h = hashlib.sha256()
+    h.update(json.dumps([list(arr.shape), str(arr.dtype)]).encode())
+    n = arr.shape[0]
+    step = step or max(1, int(arr.chunks[0]))
+    for start in range(0, n, step):
+        block = np.ascontiguousarray(arr[start : min(n, start + step)])
+        h.update(block.tobytes())
+    return h.hexdigest()
+
+
+class StoreWriter:
+    """Write a complete store in one go (used by prepare's assembly step and by tests).
+
+    ``StoreWriter(path, key=..., fields=[...], num_samples=n)`` creates the arrays;
+    ``write(field, start, data)`` fills rows ``start:start+len(data)``; ``finalize(...)`` writes
+    samples.parquet, quarantine.jsonl and, last, dataset.json (a store without dataset.json is
+    incomplete).
+    """
+
+    def __init__(
+        self, path: str | Path, *, key: str, fields: Iterable[FieldSpec], num_samples: int
+    ) -> None:
+        self.path = Path(path)
+        self.key = key
+        self.fields = {f.name: f for f in fields}
+        self.num_samples = int(num_samples)
+        (self.path / "arrays").mkdir(parents=True, exist_ok=True)
+        stale = self.path / "dataset.json"
+        if stale.exists():
+            stale.unlink()
+        self.arrays = {
+            n: create_array(self.path, f, self.num_samples) for n, f in self.fields.items()
+        }
+
+    def write(self, field_name: str, start: int, data: np.ndarray) -> None:
+        arr = self.arrays[field_name]
+        arr[start : start + len(data)] = data
+
+    def finalize(
+        self,
+        samples: Any,
+        *,
+        tasks: Mapping[str, Mapping[str, Any]],
+        splits: Mapping[str, Any],
+        card: Mapping[str, Any] | None = None,
+        provenance: Mapping[str, Any] | None = None,
+        fingerprint: str = "",
+        created_by: Mapping[str, Any] | None = None,
+        quarantine: Iterable[Mapping[str, Any]] = (),
+        stats: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        if len(samples) != self.num_samples:
+            raise ClimbError(
+                f"samples table has {len(samples)} rows but the arrays hold {self.num_samples}",
+                where=str(self.path),
+            )
+        write_samples(self.path, samples, tasks)
+        write_quarantine(self.path, quarantine)
+        meta = build_meta(
+            self.path,
+            key=self.key,
+            fields=self.fields.values(),
+            num_samples=self.num_samples,
+            tasks=tasks,
+            splits=splits,
+            card=card,
+            provenance=provenance,
+            fingerprint=fingerprint,
+            created_by=created_by,
+            stats=stats,
+            extra=extra,
+        )
+        write_json(self.path / "dataset.json", meta)
+        return meta
+
+
+def content_hash(path: str | Path, field_names: Iterable[str]) -> str:
+    """sha256 over the decoded content of a store: samples table rows and every array."""
+    import pandas as pd
+    import zarr
+
+    h = hashlib.sha256()
+    df = pd.read_parquet(Path(path) / "samples.parquet")
+    h.update(samples_digest(df).encode())
+    for name in sorted(field_names):
+        arr = zarr.open_array(str(Path(path) / "arrays" / f"{name}.zarr"), mode="r")
+        h.update(name.encode())
+        h.update(array_digest(arr).encode())
+    return h.hexdigest()
+
+
+def samples_digest(df: Any) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps(list(map(str, df.columns))).encode())
+    for row in df.itertuples(index=False):
+        h.update(json.dumps([_plain(v) for v in row], default=str).encode())
+    return h.hexdigest()
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, float) and v != v:
+        return "NaN"
+    return v
+
+
+def build_meta(
+    path: Path,
+    *,
+    key: str,
+    fields: Iterable[FieldSpec],
+    num_samples: int,
+    tasks: Mapping[str, Mapping[str, Any]],
+    splits: Mapping[str, Any],
+    card: Mapping[str, Any] | None,
+    provenance: Mapping[str, Any] | None,
+    fingerprint: str,
+    created_by: Mapping[str, Any] | None,
+    stats: Mapping[str, Any] | None,
+    extra: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    fields = list(fields)
+    meta: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "key": key,
+        "card": dict(card or {}),
+        "num_samples": num_samples,
+        "fields": {f.name: f.to_meta() for f in fields},
+        "tasks": {k: dict(v) for k, v in tasks.items()},
+        "splits": dict(splits),
+        "provenance": dict(provenance or {}),
+        "fingerprint": fingerprint,
+        "created_by": dict(created_by or {}),
+        "stats": dict(stats or {}),
+        "content_hash": content_hash(path, [f.name for f in fields]),
+    }
+    if extra:
+        meta.update(extra)
+    return meta
