@@ -1,24 +1,55 @@
-"""`climb fetch`, `climb verify`, `climb access` (placeholders until the fetch issue lands)."""
+"""`climb fetch`, `climb verify`, `climb access`. Heavy imports stay inside the commands."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import typer
 
-from climb._stub import not_built
+
+def _exit(code: int) -> None:
+    if code:
+        sys.exit(code)  # (typer.Exit would be swallowed by climb.cli.main's standalone_mode=False)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("fetch", rich_help_panel="Data")
-    def fetch(keys: list[str] = typer.Argument(None, help="Dataset keys.")) -> None:
-        """Download datasets into <root>/raw/<key>/ (not built yet)."""
-        raise not_built("fetch")
+    def fetch(
+        keys: list[str] = typer.Argument(..., help="Dataset keys (see 'climb datasets list')."),
+        root: Path | None = typer.Option(
+            None, "--root", help="Data root (default: $CLIMB_ROOT, else ~/climb-data)."
+        ),
+        include: list[str] = typer.Option(
+            [], "--include", help="Only files matching this glob (repeatable)."
+        ),
+        exclude: list[str] = typer.Option([], "--exclude", help="Skip files matching this glob."),
+        workers: int | None = typer.Option(
+            None, "--workers", "-j", min=1, help="Parallel downloads."
+        ),
+        dry_run: bool = typer.Option(False, "--dry-run", help="List files and total size only."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+    ) -> None:
+        """Download datasets into <root>/raw/<key>/, verified and resumable."""
+        from climb.fetch._commands import run_fetch
+
+        _exit(run_fetch(keys, root, tuple(include), tuple(exclude), workers, dry_run, quiet))
 
     @app.command("verify", rich_help_panel="Data")
-    def verify(key: str = typer.Argument(None, help="Dataset key.")) -> None:
-        """Re-hash downloaded files against published checksums (not built yet)."""
-        raise not_built("verify")
+    def verify(
+        key: str = typer.Argument(..., help="Dataset key."),
+        root: Path | None = typer.Option(None, "--root", help="Data root."),
+    ) -> None:
+        """Re-hash downloaded files; report missing, corrupt and extra files (exit 1 if any)."""
+        from climb.fetch._commands import run_verify
+
+        _exit(run_verify(key, root))
 
     @app.command("access", rich_help_panel="Data")
-    def access(key: str = typer.Argument(None, help="Dataset key.")) -> None:
-        """What access each dataset needs and how to get it (not built yet)."""
-        raise not_built("access")
+    def access(
+        key: str = typer.Argument(None, help="Dataset key (default: every dataset)."),
+    ) -> None:
+        """What access each dataset needs, whether credentials are configured, how to get access."""
+        from climb.fetch._commands import run_access
+
+        _exit(run_access(key))
