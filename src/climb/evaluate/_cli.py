@@ -1,18 +1,29 @@
-"""`climb evaluate` (a placeholder until its issue lands)."""
+"""`climb evaluate RUN_DIR [--split test]`."""
 
 from __future__ import annotations
 
-import typer
+from pathlib import Path
 
-from climb._stub import not_built
+import typer
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(
-        "evaluate",
-        rich_help_panel="Models",
-        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    )
-    def evaluate(ctx: typer.Context) -> None:
-        """Evaluate a run with confidence intervals (not built yet)."""
-        raise not_built("evaluate")
+    @app.command("evaluate", rich_help_panel="Models")
+    def evaluate(
+        run_dir: Path = typer.Argument(..., help="A run directory written by 'climb train'."),
+        split: list[str] = typer.Option(
+            [], "--split", help="Split(s) to evaluate (repeatable; default: the config's)."
+        ),
+        checkpoint: str | None = typer.Option(None, "--checkpoint", help="best or last."),
+        device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda, mps."),
+        n_boot: int | None = typer.Option(None, "--n-boot", help="Bootstrap replicates."),
+    ) -> None:
+        """Evaluate a run: metrics with patient-level bootstrap CIs, appended to results.parquet."""
+        from climb.errors import ClimbError
+        from climb.train.evaluation import evaluate_run
+
+        if checkpoint not in (None, "best", "last"):
+            raise ClimbError(f"bad --checkpoint {checkpoint!r}", fix="use best or last")
+        evaluate_run(
+            run_dir, splits=split or None, checkpoint=checkpoint, device=device, n_boot=n_boot
+        )

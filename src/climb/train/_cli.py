@@ -1,18 +1,37 @@
-"""`climb train` (a placeholder until its issue lands)."""
+"""`climb train CONFIG.yaml [--out RUN_DIR] [--set key=value ...] [--resume]`."""
 
 from __future__ import annotations
 
-import typer
+from pathlib import Path
 
-from climb._stub import not_built
+import typer
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(
-        "train",
-        rich_help_panel="Models",
-        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    )
-    def train(ctx: typer.Context) -> None:
-        """Train models from a YAML config (not built yet)."""
-        raise not_built("train")
+    @app.command("train", rich_help_panel="Models")
+    def train(
+        config: Path = typer.Argument(..., help="YAML config (see configs/ and docs/training.md)."),
+        out: Path | None = typer.Option(
+            None, "--out", "-o", help="Run directory (default <root>/runs/<run.name>)."
+        ),
+        overrides: list[str] = typer.Option(
+            [], "--set", "-s", help="Override a config key: --set optim.lr=3e-4 (repeatable)."
+        ),
+        resume: bool = typer.Option(
+            False, "--resume", help="Continue the run in --out from its last checkpoint."
+        ),
+        no_eval: bool = typer.Option(False, "--no-eval", help="Skip the evaluation at the end."),
+    ) -> None:
+        """Train models from a YAML config (single-task, multitask, linear probe, fine-tune,
+        few-shot); evaluates on the test split at the end. Works under torchrun (DDP)."""
+        from climb.errors import ClimbError
+        from climb.train.config import load_config
+        from climb.train.loop import train as run_train
+
+        if resume and out is None:
+            raise ClimbError(
+                "--resume needs --out RUN_DIR", fix="pass the run directory to continue"
+            )
+        cfg = load_config(config, overrides)
+        run_dir = run_train(cfg, out, resume=resume, evaluate_at_end=not no_eval)
+        typer.echo(f"run directory: {run_dir}")

@@ -123,3 +123,10 @@ class CheXpert(Dataset):
         ),
         original_code="src/datasets/chest_xray/chexpert_full.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.chest_xray._adapters import ChexpertAdapter
+
+        return ChexpertAdapter()

@@ -86,3 +86,10 @@ class CoronaHack(Dataset):
         ),
         original_code="src/datasets/chest_xray/coronahack.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.chest_xray._adapters import CoronaHackAdapter
+
+        return CoronaHackAdapter()

@@ -73,3 +73,10 @@ class Covid19CXR(Dataset):
         ),
         original_code="src/datasets/chest_xray/covid19.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.chest_xray._adapters import Covid19CxrAdapter
+
+        return Covid19CxrAdapter()

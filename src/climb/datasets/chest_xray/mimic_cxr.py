@@ -158,3 +158,10 @@ class MIMICCXR(Dataset):
         ),
         original_code="src/datasets/chest_xray/mimic_cxr.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.chest_xray._adapters import MimicCxrAdapter
+
+        return MimicCxrAdapter()

@@ -170,3 +170,10 @@ class VinDrCXR(Dataset):
         ),
         original_code="src/datasets/chest_xray/vindr_cxr.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.chest_xray._adapters import VindrCxrAdapter
+
+        return VindrCxrAdapter()

@@ -108,3 +108,10 @@ class BrainCTHemorrhage(Dataset):
         ),
         original_code="src/datasets/ct/hemorrhage.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.ct._hemorrhage import BrainCtHemorrhageAdapter
+
+        return BrainCtHemorrhageAdapter()

@@ -102,3 +102,10 @@ class HAM10000(Dataset):
         ),
         original_code="src/datasets/derm/HAM10000.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.dermoscopy._adapters import Ham10000Adapter
+
+        return Ham10000Adapter()

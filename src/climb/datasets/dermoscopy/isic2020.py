@@ -89,3 +89,10 @@ class ISIC2020(Dataset):
         ),
         original_code="src/datasets/derm/isic2020.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.dermoscopy._adapters import Isic2020Adapter
+
+        return Isic2020Adapter()

@@ -107,3 +107,10 @@ class PADUFES20(Dataset):
         ),
         original_code="src/datasets/derm/pad_ufes_20.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.dermoscopy._adapters import PadUfes20Adapter
+
+        return PadUfes20Adapter()

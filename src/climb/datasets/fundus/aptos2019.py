@@ -80,3 +80,10 @@ class APTOS2019(Dataset):
         ),
         original_code="src/datasets/fundus/aptos.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.fundus._adapters import Aptos2019Adapter
+
+        return Aptos2019Adapter()

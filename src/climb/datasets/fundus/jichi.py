@@ -98,3 +98,10 @@ class Jichi(Dataset):
         ),
         original_code="src/datasets/fundus/jinchi.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.fundus._adapters import JichiAdapter
+
+        return JichiAdapter()

@@ -118,3 +118,10 @@ class Messidor2(Dataset):
         ),
         original_code="src/datasets/fundus/messidor2.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.fundus._adapters import Messidor2Adapter
+
+        return Messidor2Adapter()

@@ -111,3 +111,10 @@ class CBISDDSM(Dataset):
         ),
         original_code="src/datasets/mammo/cbis.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.mammography._adapters import CbisDdsmAdapter
+
+        return CbisDdsmAdapter()

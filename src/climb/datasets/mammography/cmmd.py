@@ -80,3 +80,10 @@ class CMMD(Dataset):
         ),
         original_code="src/datasets/mammo/cmmd.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.mammography._adapters import CmmdAdapter
+
+        return CmmdAdapter()

@@ -99,3 +99,10 @@ class VinDrMammo(Dataset):
         ),
         original_code="src/datasets/mammo/vindr.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.mammography._adapters import VindrMammoAdapter
+
+        return VindrMammoAdapter()

@@ -66,3 +66,10 @@ class BrainMRI(Dataset):
         ),
         original_code="src/datasets/mri/brain_tumor_2.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.mri._adapters import BrainMriAdapter
+
+        return BrainMriAdapter()

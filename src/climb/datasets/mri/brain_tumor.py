@@ -63,3 +63,10 @@ class BrainTumor(Dataset):
         ),
         original_code="src/datasets/mri/brain_tumor.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.mri._adapters import BrainTumorAdapter
+
+        return BrainTumorAdapter()

@@ -117,3 +117,10 @@ class BCSS(Dataset):
         ),
         original_code="src/datasets/pathology/bcss.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.pathology._adapters import BcssAdapter
+
+        return BcssAdapter()

@@ -82,3 +82,10 @@ class LC25000(Dataset):
         ),
         original_code="src/datasets/pathology/lc25000.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.pathology._adapters import Lc25000Adapter
+
+        return Lc25000Adapter()

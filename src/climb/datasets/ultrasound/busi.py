@@ -80,3 +80,10 @@ class BUSI(Dataset):
         ),
         original_code="src/datasets/ultrasound/busi.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/imaging.md)."""
+        from climb.datasets.ultrasound._adapters import BusiAdapter
+
+        return BusiAdapter()

@@ -1,0 +1,110 @@
+"""Deterministic batch transforms, configured by name (``data.transforms`` in a train config).
+
+Each transform maps a (B, *shape) float tensor to a tensor. They are deterministic on purpose:
+the same batch always gives the same input, which keeps resumed runs exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+
+from climb.errors import ClimbError
+
+Transform = Callable[[torch.Tensor], torch.Tensor]
+
+
+def crop(length: int, where: str = "start") -> Transform:
+    """Keep ``length`` samples of the last axis, from the start or the centre."""
+
+    def fn(x: torch.Tensor) -> torch.Tensor:
+        t = x.shape[-1]
+        if t <= length:
+            return x
+        s = 0 if where == "start" else (t - length) // 2
+        return x[..., s : s + length]
+
+    return fn
+
+
+def range_scale(eps: float = 1e-8) -> Transform:
+    """CLIMB/BenchMD ECG scaling: ``x / (max(x) - min(x))`` over each whole record."""
+
+    def fn(x: torch.Tensor) -> torch.Tensor:
+        flat = x.reshape(x.shape[0], -1)
+        r = (flat.amax(1) - flat.amin(1)).clamp_min(eps)
+        return x / r.view(-1, *([1] * (x.dim() - 1)))
+
+    return fn
+
+
+def zscore(per_channel: bool = True, eps: float = 1e-6) -> Transform:
+    """Standardize each record (each channel separately when ``per_channel``)."""
+
+    def fn(x: torch.Tensor) -> torch.Tensor:
+        dims = tuple(range(2, x.dim())) if per_channel and x.dim() > 2 else tuple(range(1, x.dim()))
+        m = x.mean(dim=dims, keepdim=True)
+        s = x.std(dim=dims, keepdim=True).clamp_min(eps)
+        return (x - m) / s
+
+    return fn
+
+
+def nan_to_num(value: float = 0.0) -> Transform:
+    def fn(x: torch.Tensor) -> torch.Tensor:
+        return torch.nan_to_num(x, nan=value, posinf=value, neginf=value)
+
+    return fn
+
+
+def to_float(scale: float = 1.0) -> Transform:
+    """uint8 images and the like to float, times ``scale`` (e.g. 1/255)."""
+
+    def fn(x: torch.Tensor) -> torch.Tensor:
+        return x.float() * scale
+
+    return fn
+
+
+REGISTRY: dict[str, Callable[..., Transform]] = {
+    "crop": crop,
+    "range_scale": range_scale,
+    "zscore": zscore,
+    "nan_to_num": nan_to_num,
+    "to_float": to_float,
+}
+
+
+def build_transforms(specs: Sequence[Mapping[str, Any]] | None) -> Transform | None:
+    """``[{"name": "crop", "length": 500}, {"name": "zscore"}]`` → one composed transform."""
+    if not specs:
+        return None
+    fns: list[Transform] = []
+    for i, spec in enumerate(specs):
+        s = dict(spec)
+        name = s.pop("name", None)
+        if name not in REGISTRY:
+            import difflib
+
+            m = difflib.get_close_matches(str(name), list(REGISTRY), n=1)
+            hint = f" (did you mean {m[0]!r}?)" if m else ""
+            raise ClimbError(
+                f"unknown transform {name!r}{hint}",
+                where=f"data.transforms[{i}]",
+                fix=f"one of {', '.join(REGISTRY)}",
+            )
+        try:
+            fns.append(REGISTRY[name](**s))
+        except TypeError as exc:
+            raise ClimbError(
+                f"bad arguments for transform {name!r}: {exc}", where=f"data.transforms[{i}]"
+            ) from None
+
+    def composed(x: torch.Tensor) -> torch.Tensor:
+        for f in fns:
+            x = f(x)
+        return x
+
+    return composed

@@ -1,0 +1,71 @@
+"""Adapter of the Brain CT Hemorrhage dataset (Kaggle vbookshelf/computed-tomography-ct-images;
+docs/imaging.md). One sample per slice with two pixel-aligned views on the ``view`` axis:
+the brain-window JPEG and the bone-window JPEG (1 channel each)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from climb.datasets._imaging import ImagingAdapter, find_dir, find_file, need, read_table, ref
+from climb.prepare.adapter import PrepareOptions, RecordRef
+
+SUBTYPES = ("Intraventricular", "Intraparenchymal", "Subarachnoid", "Epidural", "Subdural")
+
+
+def _flag(v: Any) -> int:
+    s = str(v).strip()
+    return -1 if s == "" else int(float(s) != 0)
+
+
+def climb_patient_split(patients: list[str], seed: int = 42) -> dict[str, str]:
+    """CLIMB: train_test_split(patients, test_size=0.2, random_state=42), patients in CSV order."""
+    from sklearn.model_selection import train_test_split
+
+    tr, te = train_test_split(patients, test_size=0.2, random_state=seed)
+    return {**{p: "train" for p in tr}, **{p: "test" for p in te}}
+
+
+class BrainCtHemorrhageAdapter(ImagingAdapter):
+    key = "brain_ct_hemorrhage"
+    channels = 1
+    views = ("brain", "bone")
+    task_specs: ClassVar[dict[str, dict[str, Any]]] = {
+        "hemorrhage": {"type": "binary", "classes": ("no_hemorrhage", "hemorrhage"),
+                       "description": "0 if No_Hemorrhage == 1 else 1 (CLIMB)"},
+        "hemorrhage_type": {"type": "multilabel",
+                            "classes": tuple(s.lower() for s in SUBTYPES)},
+        "fracture": {"type": "binary", "classes": ("no_fracture", "fracture")},
+    }  # fmt: skip
+    split_note = (
+        "views: brain window, bone window (same slice); default split: seeded patient-level; "
+        "climb: train_test_split(patients, test_size=0.2, random_state=42)"
+    )
+
+    def records(self, raw_dir: Path, options: PrepareOptions) -> list[RecordRef]:
+        csv_path = need(find_file(raw_dir, "hemorrhage_diagnosis.csv", "hemorrhage_diagnosis_raw_ct.csv"),
+                        "hemorrhage_diagnosis.csv", raw_dir, "climb fetch brain_ct_hemorrhage")  # fmt: skip
+        root = find_dir(raw_dir, "Patients_CT") or csv_path.parent / "Patients_CT"
+        rows = read_table(csv_path).to_dict("records")
+        patients = list(dict.fromkeys(str(int(float(r["PatientNumber"]))) for r in rows))
+        split = climb_patient_split(patients)
+        out = []
+        for r in rows:
+            pid, sl = int(float(r["PatientNumber"])), int(float(r["SliceNumber"]))
+            pdir = root / f"{pid:03d}"
+            if not pdir.is_dir() and (root / str(pid)).is_dir():
+                pdir = root / str(pid)
+            files: list[Path | None] = [pdir / "brain" / f"{sl}.jpg", pdir / "bone" / f"{sl}.jpg"]
+            no_h = _flag(r["No_Hemorrhage"])
+            out.append(
+                ref(f"{pid:03d}_{sl:03d}", files, raw_dir,
+                    labels={"hemorrhage": -1 if no_h < 0 else 1 - no_h,
+                            "hemorrhage_type": [_flag(r.get(s, "")) for s in SUBTYPES],
+                            "fracture": _flag(r.get("Fracture_Yes_No", ""))},
+                    native={k: str(v) for k, v in r.items()}, patient=str(pid),
+                    split={"climb": split[str(pid)]}, columns={"slice": sl})
+            )  # fmt: skip
+        return out
+
+
+__all__ = ["SUBTYPES", "BrainCtHemorrhageAdapter", "climb_patient_split"]

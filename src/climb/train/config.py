@@ -1,0 +1,487 @@
+"""Train configs: YAML → validated dataclasses, with ``--set key=value`` overrides.
+
+Every key is declared below (docs/training.md lists them with their meaning). Validation says
+which key is wrong, what is allowed, and the closest match for a misspelt key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import os
+import types
+import typing
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+import yaml
+
+from climb.errors import ClimbError
+
+
+@dataclass
+class TaskEntry:
+    dataset: str = ""
+    task: str = ""
+    store: str | None = None  # default <data.root>/stores/<dataset>
+    field: str | None = None  # input field; default: the store's only dense field
+    splits: dict[str, str] | None = None  # per-store override of data.splits
+    val_fraction: float | None = None  # per-store override of data.val_fraction
+
+    @property
+    def id(self) -> str:
+        return f"{self.dataset}/{self.task}"
+
+
+@dataclass
+class FewShot:
+    k: int | str = 8  # samples per class, or small / medium / large (8 / 64 / 256)
+    seed: int = 0
+
+
+@dataclass
+class RunCfg:
+    name: str = "run"
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+    amp: Literal["auto", "on", "off"] = "auto"
+    deterministic: bool = False
+
+
+@dataclass
+class DataCfg:
+    root: str | None = None
+    tasks: list[TaskEntry] = field(default_factory=list)
+    batch_size: int = 64
+    eval_batch_size: int = 256
+    num_workers: int = 0
+    sampling: Literal["block", "exact"] = "block"
+    window_chunks: int | None = None
+    mixture: Literal["proportional", "uniform", "temperature", "round_robin"] = "proportional"
+    temperature: float = 2.0
+    splits: dict[str, str] = field(
+        default_factory=lambda: {"train": "train", "val": "val", "test": "test"}
+    )
+    val_fraction: float | None = None
+    transforms: list[dict[str, Any]] = field(default_factory=list)
+    few_shot: FewShot | None = None
+
+
+@dataclass
+class EncoderCfg:
+    name: str | None = None
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ModelCfg:
+    encoder: str | None = None  # encoder name for every modality (default: the modality's default)
+    encoder_kwargs: dict[str, Any] = field(default_factory=dict)
+    encoders: dict[str, EncoderCfg] = field(default_factory=dict)  # per-modality overrides
+    head_hidden: int | None = None
+    head_dropout: float = 0.0
+    init: str | None = None  # checkpoint file or run directory to start the encoder(s) from
+    init_prefix: str | None = None
+    freeze_encoder: bool = False  # linear probe
+
+
+@dataclass
+class OptimCfg:
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    warmup_steps: int = 0
+    min_lr: float = 0.0
+    grad_clip: float | None = 1.0
+
+
+@dataclass
+class TrainCfg:
+    max_steps: int = 1000
+    eval_every: int = 200
+    checkpoint_every: int = 200
+    log_every: int = 20
+    select: Literal["val_loss", "val_auroc"] = "val_loss"
+    stop_after: int | None = None  # stop (like an interruption) after this many steps
+    max_eval_batches: int | None = None
+
+
+@dataclass
+class EvaluateCfg:
+    splits: list[str] = field(default_factory=lambda: ["test"])
+    checkpoint: Literal["best", "last"] = "best"
+    n_boot: int = 1000
+    ci: float = 0.95
+    threshold: str = "youden"
+    seed: int = 0
+
+
+@dataclass
+class Config:
+    run: RunCfg = field(default_factory=RunCfg)
+    data: DataCfg = field(default_factory=DataCfg)
+    model: ModelCfg = field(default_factory=ModelCfg)
+    optim: OptimCfg = field(default_factory=OptimCfg)
+    train: TrainCfg = field(default_factory=TrainCfg)
+    evaluate: EvaluateCfg = field(default_factory=EvaluateCfg)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def data_root(self) -> Path:
+        r = self.data.root or os.environ.get("CLIMB_ROOT") or "~/climb-data"
+        return Path(r).expanduser()
+
+    def store_path(self, t: TaskEntry) -> Path:
+        return Path(t.store).expanduser() if t.store else self.data_root() / "stores" / t.dataset
+
+    def hash(self) -> str:
+        """Hash of everything that changes results (not paths, workers, device, stop_after)."""
+        d = self.to_dict()
+        d["data"].pop("root", None)
+        d["data"].pop("num_workers", None)
+        for t in d["data"]["tasks"]:
+            t.pop("store", None)
+        d["run"].pop("device", None)
+        d["train"].pop("stop_after", None)
+        blob = json.dumps(d, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _suggest(word: str, options: list[str]) -> str:
+    m = difflib.get_close_matches(word, options, n=1, cutoff=0.5)
+    if not m:  # 'lr_rate' -> 'lr', 'batch' -> 'batch_size'
+        m = [o for o in options if word.startswith(o + "_") or o.startswith(word)][:1]
+    return f" (did you mean '{m[0]}'?)" if m else ""
+
+
+def _type_name(tp: Any) -> str:
+    origin = get_origin(tp)
+    if origin is Literal:
+        return " | ".join(repr(a) for a in get_args(tp))
+    if origin in (Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in get_args(tp))
+    if tp is type(None):
+        return "null"
+    if origin is not None:
+        return getattr(origin, "__name__", str(origin))
+    if is_dataclass(tp):
+        return "a mapping"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    origin = get_origin(tp)
+    bad = ClimbError(
+        f"wrong type for '{where}': got {value!r} ({type(value).__name__})",
+        where=where,
+        fix=f"expected {_type_name(tp)}",
+    )
+    if tp is Any:
+        return value
+    if origin in (Union, types.UnionType):
+        args = get_args(tp)
+        if value is None:
+            if type(None) in args:
+                return None
+            raise bad
+        errors: list[ClimbError] = []
+        for a in args:
+            if a is type(None):
+                continue
+            try:
+                return _coerce(value, a, where)
+            except ClimbError as exc:
+                errors.append(exc)
+        if len(errors) == 1:
+            raise errors[0]
+        raise bad
+    if origin is Literal:
+        allowed = get_args(tp)
+        if value in allowed:
+            return value
+        raise ClimbError(
+            f"bad value {value!r} for '{where}'{_suggest(str(value), [str(a) for a in allowed])}",
+            where=where,
+            fix=f"allowed values: {', '.join(str(a) for a in allowed)}",
+        )
+    if is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise bad
+        return _build(tp, value, where)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "on", "off"):
+            return value.lower() in ("true", "yes", "on")
+        raise bad
+    if tp is int:
+        if isinstance(value, bool):
+            raise bad
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                f = float(value)
+            except ValueError:
+                raise bad from None
+            if f.is_integer():
+                return int(f)
+        raise bad
+    if tp is float:
+        if isinstance(value, bool):
+            raise bad
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                raise bad from None
+        raise bad
+    if tp is str:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise bad
+    if origin is list:
+        (item,) = get_args(tp) or (Any,)
+        if not isinstance(value, list):
+            raise bad
+        return [_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        _kt, vt = get_args(tp) or (Any, Any)
+        if not isinstance(value, dict):
+            raise bad
+        return {str(k): _coerce(v, vt, f"{where}.{k}") for k, v in value.items()}
+    return value
+
+
+def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in fields(cls)]
+    kwargs: dict[str, Any] = {}
+    for k, v in data.items():
+        key = f"{where}.{k}" if where else str(k)
+        if k not in names:
+            raise ClimbError(
+                f"unknown key '{key}'{_suggest(str(k), names)}",
+                where=key,
+                fix=f"allowed keys{' in ' + where if where else ''}: {', '.join(names)}",
+            )
+        kwargs[k] = _coerce(v, hints[k], key)
+    return cls(**kwargs)
+
+
+def validate(cfg: Config) -> Config:
+    """Checks beyond types: values that make no sense together."""
+    d = cfg.data
+    if not d.tasks:
+        raise ClimbError(
+            "no task to train on",
+            where="data.tasks",
+            fix="add at least one {dataset: KEY, task: NAME}",
+        )
+    seen: set[str] = set()
+    for i, t in enumerate(d.tasks):
+        if not t.dataset or not t.task:
+            raise ClimbError(
+                "a task needs both 'dataset' and 'task'",
+                where=f"data.tasks[{i}]",
+                fix="e.g. {dataset: ptbxl, task: ecg7}",
+            )
+        if t.id in seen:
+            raise ClimbError(f"task {t.id} listed twice", where=f"data.tasks[{i}]")
+        seen.add(t.id)
+    for name, v in (
+        ("data.batch_size", d.batch_size),
+        ("data.eval_batch_size", d.eval_batch_size),
+        ("train.max_steps", cfg.train.max_steps),
+        ("train.eval_every", cfg.train.eval_every),
+        ("train.checkpoint_every", cfg.train.checkpoint_every),
+        ("train.log_every", cfg.train.log_every),
+    ):
+        if v < 1:
+            raise ClimbError(f"'{name}' must be >= 1, got {v}", where=name)
+    if d.num_workers < 0:
+        raise ClimbError(
+            f"'data.num_workers' must be >= 0, got {d.num_workers}", where="data.num_workers"
+        )
+    if cfg.optim.lr <= 0:
+        raise ClimbError(f"'optim.lr' must be > 0, got {cfg.optim.lr}", where="optim.lr")
+    if len(cfg.optim.betas) != 2:
+        raise ClimbError("'optim.betas' needs two numbers", where="optim.betas")
+    for key in d.splits:
+        if key not in ("train", "val", "test"):
+            raise ClimbError(
+                f"unknown key 'data.splits.{key}'{_suggest(key, ['train', 'val', 'test'])}",
+                where="data.splits",
+                fix="allowed keys: train, val, test (each maps to a split name of the stores)",
+            )
+    if d.few_shot is not None:
+        from climb.data.fewshot import resolve_k
+
+        resolve_k(d.few_shot.k)
+    if cfg.model.freeze_encoder and not cfg.model.init:
+        raise ClimbError(
+            "model.freeze_encoder (linear probe) without model.init trains a head on a random encoder",
+            where="model.freeze_encoder",
+            fix="set model.init to a checkpoint or run directory, or set freeze_encoder: false",
+        )
+    if not 0 < cfg.evaluate.ci < 1:
+        raise ClimbError(
+            f"'evaluate.ci' must be in (0, 1), got {cfg.evaluate.ci}", where="evaluate.ci"
+        )
+    return cfg
+
+
+def from_dict(data: dict[str, Any]) -> Config:
+    if not isinstance(data, dict):
+        raise ClimbError("a train config must be a YAML mapping", fix="see configs/*.yaml")
+    return validate(_build(Config, data, ""))
+
+
+# ----------------------------------------------------------------------------- overrides
+
+
+def apply_override(data: dict[str, Any], item: str) -> None:
+    """``a.b.c=value`` (value parsed as YAML; list items by index: ``data.tasks.0.store=...``)."""
+    if "=" not in item:
+        raise ClimbError(
+            f"bad --set {item!r}", fix="use --set key.path=value, e.g. --set optim.lr=3e-4"
+        )
+    path, raw = item.split("=", 1)
+    keys = [k for k in path.strip().split(".") if k]
+    if not keys:
+        raise ClimbError(f"bad --set {item!r}: empty key")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    node: Any = data
+    cls: Any = Config
+    for i, k in enumerate(keys):
+        last = i == len(keys) - 1
+        where = ".".join(keys[: i + 1])
+        if isinstance(node, list):
+            if not k.isdigit() or int(k) >= len(node):
+                raise ClimbError(
+                    f"bad list index '{k}' in --set {where}",
+                    where=where,
+                    fix=f"the list has {len(node)} items (0-based)",
+                )
+            if last:
+                node[int(k)] = value
+            else:
+                node = node[int(k)]
+                cls = _item_cls(cls)
+            continue
+        if not isinstance(node, dict):
+            raise ClimbError(f"--set {where}: '{'.'.join(keys[:i])}' is not a mapping", where=where)
+        if cls is not None and is_dataclass(cls):
+            names = [f.name for f in fields(cls)]
+            if k not in names:
+                raise ClimbError(
+                    f"unknown key '{where}'{_suggest(k, names)}",
+                    where=f"--set {item}",
+                    fix=f"allowed keys: {', '.join(names)}",
+                )
+            cls = _field_cls(cls, k)
+        else:
+            cls = None
+        if last:
+            node[k] = value
+        else:
+            if node.get(k) is None:
+                node[k] = {}
+            node = node[k]
+
+
+def _field_cls(cls: type, name: str) -> Any:
+    tp = typing.get_type_hints(cls)[name]
+    return _unwrap_optional(tp)
+
+
+def _unwrap_optional(tp: Any) -> Any:
+    if get_origin(tp) in (Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            tp = args[0]
+    return tp
+
+
+def _item_cls(cls: Any) -> Any:
+    if get_origin(cls) is list:
+        (item,) = get_args(cls)
+        return _unwrap_optional(item)
+    return None
+
+
+def load_config(path: str | os.PathLike[str] | None, overrides: list[str] | None = None) -> Config:
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if p.is_dir():
+            p = p / "config.yaml"
+        if not p.is_file():
+            raise ClimbError(
+                f"config file not found: {p}", fix="pass the path of a YAML config (see configs/)"
+            )
+        try:
+            data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ClimbError(f"config is not valid YAML: {exc}", where=str(p)) from None
+        if not isinstance(data, dict):
+            raise ClimbError("a train config must be a YAML mapping", where=str(p))
+    for item in overrides or []:
+        apply_override(data, item)
+    return from_dict(data)
+
+
+def dump_config(cfg: Config, path: Path) -> None:
+    tmp = path.with_suffix(".yaml.tmp")
+    tmp.write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def diff_keys(a: Config, b: Config, ignore: tuple[str, ...] = ()) -> list[str]:
+    """Dotted keys whose values differ (for refusing a resume with a changed config)."""
+    out: list[str] = []
+
+    def walk(x: Any, y: Any, prefix: str) -> None:
+        if prefix in ignore:
+            return
+        if isinstance(x, dict) and isinstance(y, dict):
+            for k in sorted(set(x) | set(y)):
+                walk(x.get(k), y.get(k), f"{prefix}.{k}" if prefix else str(k))
+        elif x != y:
+            out.append(prefix)
+
+    walk(a.to_dict(), b.to_dict(), "")
+    return out
+
+
+__all__ = [
+    "Config",
+    "DataCfg",
+    "EvaluateCfg",
+    "FewShot",
+    "ModelCfg",
+    "OptimCfg",
+    "RunCfg",
+    "TaskEntry",
+    "TrainCfg",
+    "apply_override",
+    "dataclasses",
+    "diff_keys",
+    "dump_config",
+    "from_dict",
+    "load_config",
+]
