@@ -77,6 +77,16 @@ REGISTRY: dict[str, Callable[..., Transform]] = {
 }
 
 
+def _register_image_transforms() -> None:
+    # image_augment / image_normalize (torchvision v2; imported lazily inside the factories)
+    from climb.data.image_transforms import IMAGE_TRANSFORMS
+
+    REGISTRY.update(IMAGE_TRANSFORMS)
+
+
+_register_image_transforms()
+
+
 def build_transforms(specs: Sequence[Mapping[str, Any]] | None) -> Transform | None:
     """``[{"name": "crop", "length": 500}, {"name": "zscore"}]`` → one composed transform."""
     if not specs:

@@ -67,6 +67,8 @@ class DataCfg:
     )
     val_fraction: float | None = None
     transforms: list[dict[str, Any]] = field(default_factory=list)
+    # train-only random augmentation, applied before `transforms` (e.g. image_augment)
+    augment: list[dict[str, Any]] = field(default_factory=list)
     few_shot: FewShot | None = None
 
 

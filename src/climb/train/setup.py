@@ -142,13 +142,23 @@ class TaskData:
         return _split_dataset(self, split)
 
 
-def _split_dataset(t: TaskData, split: str, rows: np.ndarray | None = None) -> StoreDataset:
+def _split_dataset(
+    t: TaskData, split: str, rows: np.ndarray | None = None, *, augment: Any = None
+) -> StoreDataset:
+    transforms = t.transforms
+    if augment is not None:  # train only: random augmentation first, then the fixed transforms
+        fixed = t.transforms
+
+        def transforms(x: Any) -> Any:
+            x = augment(x)
+            return fixed(x) if fixed is not None else x
+
     return StoreDataset(
         t.store_path,
         split=split,
         tasks=[t.entry.task],
         fields=[t.field],
-        transforms=t.transforms,
+        transforms=transforms,
         rows=rows,
     )
 
@@ -156,6 +166,7 @@ def _split_dataset(t: TaskData, split: str, rows: np.ndarray | None = None) -> S
 def build_tasks(cfg: Config, run_dir: Path | None, *, is_main: bool = True) -> list[TaskData]:
     out: list[TaskData] = []
     transforms = build_transforms(cfg.data.transforms)
+    augment = build_transforms(cfg.data.augment)
     for i, e in enumerate(cfg.data.tasks):
         path = cfg.store_path(e)
         splits = {**cfg.data.splits, **(e.splits or {})}
@@ -199,7 +210,7 @@ def build_tasks(cfg: Config, run_dir: Path | None, *, is_main: bool = True) -> l
             sel = base[few_shot_indices(y, t.type, k, seed=cfg.data.few_shot.seed)]
             train_rows = sel
             t.few_shot = {"k": k, "seed": cfg.data.few_shot.seed, "n": len(sel)}
-        t.train = _split_dataset(t, splits["train"], train_rows)
+        t.train = _split_dataset(t, splits["train"], train_rows, augment=augment)
         if len(t.train) == 0:
             raise ClimbError(
                 f"task {e.id}: no training samples in split {splits['train']!r}",
