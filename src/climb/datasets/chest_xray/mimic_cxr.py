@@ -78,6 +78,23 @@ class MIMICCXR(Dataset):
                 ),
             ),
             Task(
+                name="chexpert14_uones",
+                type="multilabel",
+                classes=CHEXPERT14,
+                label_space="chexpert14",
+                description="The same 14 labels with uncertain (-1) mapped to 1 (U-Ones); blank = 0.",
+            ),
+            Task(
+                name="chexpert14_uignore",
+                type="multilabel",
+                classes=CHEXPERT14,
+                label_space="chexpert14",
+                description=(
+                    "The same 14 labels with uncertain (-1) masked (U-Ignore): stored as -1 and "
+                    "left out of the loss and the metrics; blank = 0."
+                ),
+            ),
+            Task(
                 name="chexpert14_csv_order",
                 type="multilabel",
                 classes=MIMIC_CSV_ORDER,
