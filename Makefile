@@ -12,7 +12,7 @@ STAMP_TEST := $(VENV)/.installed-test-$(HASH)
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 PYTEST_ARGS ?=
 
-.PHONY: install install-test test demo lint format docs clean help
+.PHONY: install install-test test demo lint format docs clean help chromium
 
 help:
 	@echo "make demo     install (if needed) and run the main job on the built-in demo corpus"
@@ -41,7 +41,20 @@ install: $(STAMP_RUN)
 
 install-test: $(STAMP_TEST)
 
-test: $(STAMP_TEST)
+# The report test renders the HTML report in Debian's headless Chromium: install it when missing
+# (as root with apt); when that is impossible the test is skipped with a clear reason.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "==> installing Debian's chromium (headless rendering test of the report)"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	      || echo "note: chromium could not be installed; the report rendering test will be skipped"; \
+	  else \
+	    echo "note: chromium is not installed and cannot be installed here; the report rendering test will be skipped"; \
+	  fi; \
+	fi
+
+test: $(STAMP_TEST) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: $(STAMP_RUN)
