@@ -27,6 +27,7 @@ import httpx
 
 from climb import __version__
 from climb.errors import ClimbError
+from climb.fetch import _stream as stream_mod
 from climb.fetch import archive as archive_mod
 from climb.fetch.config import FetchConfig
 from climb.fetch.manifest import Manifest, clean_url, utcnow
@@ -117,12 +118,17 @@ class Engine:
         self.workers = max(1, workers or config.workers)
         self.progress = progress or Progress()
         self.cancel = threading.Event()
+        limits = httpx.Limits(
+            max_connections=self.workers + 4, max_keepalive_connections=self.workers + 4
+        )
         self.client = client or httpx.Client(
             timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
             follow_redirects=True,
             verify=config.verify_tls,
-            limits=httpx.Limits(
-                max_connections=self.workers + 4, max_keepalive_connections=self.workers + 4
+            limits=limits,
+            # keep-alive HTTP/1.1 connections that read up to 1 MiB per recv (see _stream.py)
+            transport=stream_mod.bulk_transport(
+                verify=config.verify_tls, limits=limits, trust_env=True
             ),
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
             trust_env=True,
@@ -560,14 +566,22 @@ class Engine:
                 )
                 if offset:
                     self._hash_prefix(part, hasher, offset)
-                with open(part, mode) as fh:
-                    for chunk in resp.iter_bytes():
-                        if self.cancel.is_set():
-                            raise Cancelled()
-                        fh.write(chunk)
-                        hasher.update(chunk)
-                        written += len(chunk)
-                        self.progress.advance(len(chunk))
+                body = None if total is None else total - offset
+                with open(part, mode, buffering=stream_mod.WRITE_BUFFER) as fh:
+                    sink = stream_mod.Sink(
+                        fh,
+                        hasher,
+                        self.progress.advance,
+                        threaded=body is None or body >= stream_mod.THREAD_MIN,
+                    )
+                    try:
+                        for chunk in resp.iter_bytes():
+                            if self.cancel.is_set():
+                                raise Cancelled()
+                            sink.put(chunk)
+                            written += len(chunk)
+                    finally:
+                        sink.close()  # every byte received is in the .part file (resume)
         except httpx.TransportError as exc:
             raise _Retry(f"{type(exc).__name__}") from None
         size = offset + written
