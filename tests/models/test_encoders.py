@@ -15,6 +15,16 @@ torch.set_num_threads(1)
 def _tiny_input(modality: str, name: str) -> tuple[dict[str, object], torch.Tensor]:
     if modality == "signal":
         return {"in_channels": 3, "seq_len": 256}, torch.randn(2, 3, 256)
+    if modality == "graph":  # a batch of 2 small graphs with 1-d edge attributes
+        from torch_geometric.data import Batch, Data
+
+        ei = torch.tensor([[0, 1, 2, 3, 1], [1, 2, 3, 0, 0]])
+        graphs = [
+            Data(x=torch.randn(4, 3), edge_index=ei, edge_attr=torch.rand(5, 1)) for _ in range(2)
+        ]
+        return {"in_channels": 3, "edge_dim": 1, "hidden": 8, "layers": 2}, Batch.from_data_list(
+            graphs
+        )  # type: ignore[return-value]
     kwargs: dict[str, object] = {"in_chans": 3}
     if name.startswith("vit"):
         kwargs["img_size"] = 32

@@ -73,7 +73,13 @@ def test_example_configs_validate(tmp_path: Path) -> None:
     configs = Path(__file__).parents[2] / "configs"
     names = sorted(p.name for p in configs.glob("*.yaml"))
     assert {"ptbxl_superdiagnostic.yaml", "ecg7_multitask.yaml", "ecg7_fewshot.yaml"} <= set(names)
+    from climb.train.graph import is_graph_config, load_graph_config
+
     for name in names:
+        if is_graph_config(configs / name):  # kind: graph -> climb.train.graph's schema
+            gcfg = load_graph_config(configs / name, [f"data.root={tmp_path}"])
+            assert gcfg["data"]["root"] == str(tmp_path) and gcfg["data"]["tasks"]
+            continue
         cfg = load_config(configs / name, [f"data.root={tmp_path}"])
         assert cfg.data_root() == tmp_path
         assert all(cfg.store_path(t) == tmp_path / "stores" / t.dataset for t in cfg.data.tasks)

@@ -9,8 +9,10 @@ Phases (each restartable; kill the process at any point and run it again):
    atomically). On restart, committed units are skipped. A different fingerprint (options,
    inputs or code) discards the work directory.
 3. **assemble**: splits are assigned, rows get their final index, and the final chunks of every
-   array are written (in parallel, each chunk by one task) into ``.<key>.assemble/``, followed by
-   samples.parquet, quarantine.jsonl and dataset.json; then the directory is moved to
+   array are written (in parallel, each chunk by one task) into ``.<key>.assemble/`` (the train
+   statistics and the array digests of the content hash are taken from the chunks while they
+   are in memory: nothing is read back), followed by samples.parquet, quarantine.jsonl and
+   dataset.json; then the directory is moved to
    ``<root>/stores/<key>/`` and the work directory removed.
 
 The output depends only on the inputs, the options and the code (never on the number of
@@ -27,6 +29,7 @@ import shutil
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,7 @@ from climb.errors import ClimbError
 from climb.prepare.adapter import Adapter, PrepareOptions, RecordError, RecordRef, Sample
 from climb.prepare.executors import Executor, get_executor
 from climb.prepare.splits import describe_rule, leakage, patient_split
+from climb.store.ragged import is_ragged
 from climb.store.writer import FieldSpec, StoreWriter, open_array_rw
 
 UNIT_SIZE = 64
@@ -155,6 +159,12 @@ def _process_unit(
             s = adapter.read_record(raw, ref, options)
             arrays = {}
             for f in fields:
+                if is_ragged(f):
+                    try:
+                        arrays[f.name] = f.check(s.arrays[f.name])  # type: ignore[attr-defined]
+                    except ValueError as exc:
+                        raise RecordError(str(exc)) from None
+                    continue
                 a = np.asarray(s.arrays[f.name])
                 if a.shape != tuple(f.shape):
                     raise RecordError(f"field {f.name} has shape {a.shape}, expected {f.shape}")
@@ -186,14 +196,28 @@ def _process_unit(
         rows.append(_sample_row(s))
     ud = Path(unit_dir)
     codec = _lz4()
+    lengths: dict[str, list[int]] = {}
     for f in fields:
-        stacked = (
-            np.stack(buffers[f.name]) if buffers[f.name] else np.empty((0, *f.shape), dtype=f.dtype)
-        )
+        if is_ragged(f):
+            lengths[f.name] = [int(a.shape[0]) for a in buffers[f.name]]
+            inner = f.inner_shape  # type: ignore[attr-defined]
+            stacked = (
+                np.concatenate(buffers[f.name])
+                if buffers[f.name]
+                else np.empty((0, *inner), dtype=f.dtype)
+            )
+        else:
+            stacked = (
+                np.stack(buffers[f.name])
+                if buffers[f.name]
+                else np.empty((0, *f.shape), dtype=f.dtype)
+            )
         _atomic_write_bytes(
             ud / f"{unit:06d}.{f.name}.bin", codec.encode(np.ascontiguousarray(stacked))
         )
-    commit = {"unit": unit, "rows": rows, "quarantine": quarantine}
+    commit: dict[str, Any] = {"unit": unit, "rows": rows, "quarantine": quarantine}
+    if lengths:
+        commit["ragged_lengths"] = lengths
     _atomic_write_bytes(ud / f"{unit:06d}.json", json.dumps(commit, sort_keys=True).encode())
     return unit, len(rows), len(quarantine)
 
@@ -218,10 +242,55 @@ def _sample_row(s: Sample) -> dict[str, Any]:
 def _load_unit_array(unit_dir: Path, unit: int, f: FieldSpec) -> np.ndarray:
     raw = (unit_dir / f"{unit:06d}.{f.name}.bin").read_bytes()
     flat = np.frombuffer(_lz4().decode(raw), dtype=f.dtype)
+    if is_ragged(f):
+        return flat.reshape((-1, *f.inner_shape))  # type: ignore[attr-defined]
     return flat.reshape((-1, *f.shape))
 
 
+def _write_ragged(
+    store_dir: Path,
+    unit_dir: Path,
+    f: Any,
+    sources: list[tuple[int, int]],
+    unit_lengths: dict[int, list[int]],
+) -> None:
+    """Write ragged field ``f`` in sample order (sequentially: values chunks do not align with
+    samples). ``unit_lengths[u]`` = per-row lengths of unit ``u``."""
+    from climb.store.ragged import RaggedWriter, offsets_from_lengths
+
+    lengths = [unit_lengths[u][j] for u, j in sources]
+    w = RaggedWriter(store_dir, f, lengths)
+    cache: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+    for u, j in sources:
+        if u not in cache:
+            cache[u] = (_load_unit_array(unit_dir, u, f), offsets_from_lengths(unit_lengths[u]))
+            while len(cache) > 3:
+                cache.popitem(last=False)
+        values, off = cache[u]
+        w.append(values[off[j] : off[j + 1]])
+    w.close()
+
+
 # ------------------------------------------------------------------ phase 3: assemble
+
+
+def _digest_start(f: FieldSpec, n: int) -> Any:
+    """sha256 state of :func:`climb.store.writer.array_digest` of field ``f`` with ``n`` rows,
+    before any row (rows are then fed in order, C-order bytes)."""
+    h = hashlib.sha256()
+    h.update(json.dumps([[n, *f.shape], str(np.dtype(f.dtype))]).encode())
+    return h
+
+
+def _stats_axes(f: FieldSpec) -> tuple[tuple[int, ...], int]:
+    """Axes of a block (rows, *shape) summed for per-channel statistics, and the values per
+    channel in one row."""
+    axis = tuple(range(2, 1 + len(f.shape)))
+    return (0, *axis), int(np.prod([f.shape[a - 1] for a in axis]))
+
+
+def _wants_stats(f: FieldSpec) -> bool:
+    return not is_ragged(f) and np.issubdtype(np.dtype(f.dtype), np.floating)
 
 
 def _write_chunks(
@@ -231,11 +300,22 @@ def _write_chunks(
     chunk_ids: list[int],
     sources: list[tuple[int, int]],
     chunk: int,
-) -> int:
-    """Write whole chunks ``chunk_ids`` of field ``f``; ``sources[i]`` = (unit, row) of row i."""
+    train: np.ndarray | None = None,
+    digest: bool = False,
+) -> dict[str, Any]:
+    """Write whole chunks ``chunk_ids`` of field ``f``; ``sources[i]`` = (unit, row) of row i.
+
+    While each chunk is in memory: ``stats[c]`` = (sum, sum of squares, count) per channel, in
+    float64, over the rows of chunk ``c`` that ``train`` (bool per row) marks (chunks without
+    such rows are left out), and, with ``digest`` (``chunk_ids`` must then be every chunk, in
+    order), ``digest`` = :func:`climb.store.writer.array_digest` of the array. So the store
+    is never read back for statistics or the content hash."""
     arr = open_array_rw(Path(store_dir), f.name)
     cache: OrderedDict[int, np.ndarray] = OrderedDict()
     n = len(sources)
+    h = _digest_start(f, n) if digest else None
+    axes, per_row = _stats_axes(f)
+    stats: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
     for c in chunk_ids:
         start, stop = c * chunk, min(n, (c + 1) * chunk)
         block = np.empty((stop - start, *f.shape), dtype=f.dtype)
@@ -247,7 +327,30 @@ def _write_chunks(
                     cache.popitem(last=False)
             block[i - start] = cache[unit][row]
         arr[start:stop] = block
-    return len(chunk_ids)
+        if h is not None:
+            h.update(block)
+        if train is not None:
+            sel = train[start:stop]
+            if sel.any():
+                b = np.asarray(block, dtype=np.float64)[sel]
+                total = b.sum(axis=axes)
+                np.square(b, out=b)  # = b**2, without another copy
+                stats[c] = (total, b.sum(axis=axes), b.shape[0] * per_row)
+    return {"chunks": len(chunk_ids), "stats": stats, "digest": h.hexdigest() if h else None}
+
+
+def _digest_from_units(unit_dir: str, f: FieldSpec, sources: list[tuple[int, int]]) -> str:
+    """:func:`climb.store.writer.array_digest` of field ``f`` from the committed units (the
+    same rows as :func:`_write_chunks` writes, in order)."""
+    h = _digest_start(f, len(sources))
+    cache: OrderedDict[int, np.ndarray] = OrderedDict()
+    for unit, row in sources:
+        if unit not in cache:
+            cache[unit] = _load_unit_array(Path(unit_dir), unit, f)
+            while len(cache) > 3:
+                cache.popitem(last=False)
+        h.update(np.ascontiguousarray(cache[unit][row]))
+    return h.hexdigest()
 
 
 def _assign_splits(
@@ -322,40 +425,27 @@ def _label_counts(df: Any, tasks: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _field_stats(store_dir: Path, fields: list[FieldSpec], df: Any) -> dict[str, Any]:
-    """Per-channel mean/std of each float field over the train split (chunk by chunk)."""
-    import zarr
-
-    out: dict[str, Any] = {}
-    train = np.flatnonzero(df["split"].to_numpy() == "train")
-    for f in fields:
-        if not np.issubdtype(np.dtype(f.dtype), np.floating) or len(train) == 0:
-            continue
-        arr = zarr.open_array(str(store_dir / "arrays" / f"{f.name}.zarr"), mode="r")
-        axis = tuple(range(2, 1 + len(f.shape)))
-        s = np.zeros(f.shape[0])
-        ss = np.zeros(f.shape[0])
-        cnt = 0
-        chunk = int(arr.chunks[0])
-        mask = np.zeros(arr.shape[0], dtype=bool)
-        mask[train] = True
-        for start in range(0, arr.shape[0], chunk):
-            sel = mask[start : start + chunk]
-            if not sel.any():
-                continue
-            block = np.asarray(arr[start : start + chunk], dtype=np.float64)[sel]
-            s += block.sum(axis=(0, *axis))
-            ss += (block**2).sum(axis=(0, *axis))
-            cnt += block.shape[0] * int(np.prod([f.shape[a - 1] for a in axis]))
-        mean = s / cnt
-        std = np.sqrt(np.maximum(ss / cnt - mean**2, 0))
-        out[f.name] = {
-            "split": "train",
-            "axis": f.axes[0] if f.axes else "0",
-            "mean": mean.round(6).tolist(),
-            "std": std.round(6).tolist(),
-        }
-    return out
+def _field_stats(f: FieldSpec, parts: dict[int, tuple[np.ndarray, np.ndarray, int]]) -> Any:
+    """Per-channel mean/std of float field ``f`` over the train split from the per-chunk sums
+    of :func:`_write_chunks` (added in chunk order); ``None`` without train rows."""
+    if not parts:
+        return None
+    s = np.zeros(f.shape[0])
+    ss = np.zeros(f.shape[0])
+    cnt = 0
+    for c in sorted(parts):
+        ps, pss, pc = parts[c]
+        s += ps
+        ss += pss
+        cnt += pc
+    mean = s / cnt
+    std = np.sqrt(np.maximum(ss / cnt - mean**2, 0))
+    return {
+        "split": "train",
+        "axis": f.axes[0] if f.axes else "0",
+        "mean": mean.round(6).tolist(),
+        "std": std.round(6).tolist(),
+    }
 
 
 # ------------------------------------------------------------------ main entry
@@ -385,9 +475,11 @@ def prepare(
     t0 = time.perf_counter()
     if label_policy not in ("corrected", "climb"):
         raise ClimbError(f"unknown label policy {label_policy!r}", fix="use 'corrected' or 'climb'")
-    if splits not in (None, "official", "climb", "patient"):
-        raise ClimbError(f"unknown split rule {splits!r}", fix="use official, climb or patient")
     adapter = adapter or resolve_adapter(key)
+    if splits not in (None, "official", "climb", "patient") and splits not in getattr(
+        adapter, "extra_split_rules", ()
+    ):
+        raise ClimbError(f"unknown split rule {splits!r}", fix="use official, climb or patient")
     key = adapter.key
     raw = _raw_dir(key, root)
     if not raw.is_dir():
@@ -446,6 +538,9 @@ def prepare(
     if progress:
         progress(n_done, len(refs))
     own_executor = executor is None
+    import numcodecs  # noqa: F401  (the parent needs them anyway; imported before a process
+    import zarr  # noqa: F401  pool forks, its workers inherit them instead of importing each)
+
     ex = executor or get_executor(workers)
     try:
         tasks_iter = (
@@ -460,8 +555,11 @@ def prepare(
         rows: list[dict[str, Any]] = []
         sources: list[tuple[int, int]] = []
         quarantine: list[dict[str, Any]] = []
+        unit_lengths: dict[str, dict[int, list[int]]] = {}
         for u in range(len(units)):
             commit = json.loads((unit_dir / f"{u:06d}.json").read_text(encoding="utf-8"))
+            for name, ls in commit.get("ragged_lengths", {}).items():
+                unit_lengths.setdefault(name, {})[u] = ls
             for j, r in enumerate(commit["rows"]):
                 r["_src"] = (u, j)
                 rows.append(r)
@@ -475,7 +573,12 @@ def prepare(
         sources = [tuple(r["_src"]) for r in kept]  # type: ignore[misc]
         df = _samples_frame(kept, tasks)
         leaks = leakage(df["patient_id"].tolist(), df["split"].tolist())
-        split_meta = describe_rule(rule, seed)
+        describe = getattr(adapter, "describe_split", None)
+        split_meta = (
+            describe(rule, seed)
+            if rule not in ("official", "climb", "patient") and callable(describe)
+            else describe_rule(rule, seed)
+        )
         split_meta["counts"] = {s: int(c) for s, c in sorted(Counter(df["split"]).items())}
         split_meta["leakage_check"] = (
             "passed" if not leaks else f"failed: {len(leaks)} patient(s) in more than one split"
@@ -490,24 +593,52 @@ def prepare(
         if tmp.exists():
             shutil.rmtree(tmp)
         writer = StoreWriter(tmp, key=key, fields=fields, num_samples=len(kept))
+        train = df["split"].to_numpy() == "train"
+        stats: dict[str, Any] = {}
+        digests: dict[str, str] = {}
         for f in fields:
+            if is_ragged(f):
+                _write_ragged(tmp, unit_dir, f, sources, unit_lengths.get(f.name, {}))
+                continue
             n_chunks = -(-len(kept) // f.chunks) if kept else 0
             groups = [
                 list(range(c, n_chunks, ex.workers)) for c in range(min(ex.workers, n_chunks))
             ]
-            list(
-                ex.map_unordered(
-                    _write_chunks,
-                    ((str(tmp), str(unit_dir), f, g, sources, f.chunks) for g in groups),
+            # statistics and the content hash are computed from the chunks while they are
+            # written (never read back); with several chunk groups the hash, which needs the
+            # rows in order, is computed here from the units, alongside the writers
+            inline = len(groups) <= 1
+            f_train = train if _wants_stats(f) else None
+            with ThreadPoolExecutor(max_workers=1) as side:
+                pending_digest = (
+                    None if inline else side.submit(_digest_from_units, str(unit_dir), f, sources)
                 )
-            )
+                results = list(
+                    ex.map_unordered(
+                        _write_chunks,
+                        (
+                            (str(tmp), str(unit_dir), f, g, sources, f.chunks, f_train, inline)
+                            for g in groups
+                        ),
+                    )
+                )
+                if pending_digest is not None:
+                    digests[f.name] = pending_digest.result()
+                elif results:
+                    digests[f.name] = results[0]["digest"]
+                else:
+                    digests[f.name] = _digest_start(f, 0).hexdigest()
+            if _wants_stats(f):
+                parts = {c: v for r in results for c, v in r["stats"].items()}
+                st = _field_stats(f, parts)
+                if st is not None:
+                    stats[f.name] = st
         from climb import registry
 
         try:
             card = registry.get_card(key).to_dict()
         except ClimbError:
             card = {}
-        stats = _field_stats(tmp, fields, df)
         meta = writer.finalize(
             df,
             tasks=tasks,
@@ -524,6 +655,7 @@ def prepare(
             },
             quarantine=quarantine,
             stats=stats,
+            array_digests=digests,
             extra={
                 "label_counts": _label_counts(df, tasks),
                 "notes": notes + adapter.summary_notes(raw, options),

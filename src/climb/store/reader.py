@@ -95,13 +95,27 @@ class Store:
         with self._open("samples.parquet") as fh:
             return pd.read_parquet(fh)
 
+    def is_ragged(self, field: str) -> bool:
+        return bool(self.meta["fields"].get(field, {}).get("ragged", False))
+
+    def ragged(self, field: str) -> Any:
+        """A ragged field (values + offsets) as a :class:`climb.store.ragged.RaggedArray`."""
+        if not self.is_ragged(field):
+            raise ClimbError(f"field {field!r} of store {self.key!r} is not ragged")
+        return self.array(field)
+
     def array(self, field: str) -> Any:
-        """The zarr array of ``field`` (lazy; nothing is read until indexed)."""
+        """The zarr array of ``field`` (lazy; nothing is read until indexed); for a ragged field
+        a :class:`climb.store.ragged.RaggedArray` (offsets in memory, values lazy)."""
         if field not in self.meta["fields"]:
             raise ClimbError(
                 f"store {self.key!r} has no field {field!r}",
                 fix=f"fields: {', '.join(self.meta['fields'])}",
             )
+        if field not in self._arrays and self.is_ragged(field):
+            from climb.store.ragged import RaggedArray
+
+            self._arrays[field] = RaggedArray.open(self.url, field, self.storage_options)
         if field not in self._arrays:
             import zarr
 
@@ -115,12 +129,15 @@ class Store:
         return self._arrays[field]
 
     def read(self, field: str, indices: Any) -> np.ndarray:
-        """Rows ``indices`` of ``field`` as one array, in the order given.
+        """Rows ``indices`` of ``field`` as one array, in the order given (for a ragged field:
+        a list of per-sample arrays).
 
         Indices are sorted and de-duplicated, each needed chunk is read and decoded once
         (zarr orthogonal selection), then the rows are put back in the requested order.
         """
         arr = self.array(field)
+        if self.is_ragged(field):  # a list of per-sample arrays
+            return arr.read(np.asarray(indices, dtype=np.int64).reshape(-1).tolist())  # type: ignore[no-any-return]
         idx = np.asarray(indices, dtype=np.int64).reshape(-1)
         if idx.size == 0:
             return np.empty((0, *arr.shape[1:]), dtype=arr.dtype)

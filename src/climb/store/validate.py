@@ -105,6 +105,20 @@ def validate(path: str | Path, raw_dir: str | Path | None = None, deep: bool = T
     rep.checks.append("samples.parquet schema and counts")
     _check_labels(store, rep)
     for name, spec in meta.get("fields", {}).items():
+        if spec.get("ragged"):
+            from climb.store.ragged import ragged_digest, validate_ragged
+
+            if store.is_remote:
+                rep.warnings.append(f"ragged field {name}: not checked on a remote store")
+                continue
+            rep.errors.extend(validate_ragged(store.url, name, n, spec))
+            if deep and n:
+                try:
+                    ragged_digest(store.url, name)
+                except Exception as exc:
+                    rep.errors.append(f"ragged field {name}: a chunk cannot be decoded ({exc})")
+            rep.checks.append(f"ragged field {name} (values + offsets) vs manifest")
+            continue
         try:
             arr = store.array(name)
         except Exception as exc:

@@ -163,8 +163,20 @@ class StoreWriter:
         if stale.exists():
             stale.unlink()
         self.arrays = {
-            n: create_array(self.path, f, self.num_samples) for n, f in self.fields.items()
+            n: create_array(self.path, f, self.num_samples)
+            for n, f in self.fields.items()
+            if not getattr(f, "ragged", False)
         }
+
+    def write_ragged(self, field_name: str, arrays: list[np.ndarray]) -> None:
+        """Write a whole ragged field (one array per sample, in sample order)."""
+        from climb.store.ragged import write_ragged
+
+        if len(arrays) != self.num_samples:
+            raise ClimbError(
+                f"ragged field {field_name}: {len(arrays)} samples, expected {self.num_samples}"
+            )
+        write_ragged(self.path, self.fields[field_name], arrays)  # type: ignore[arg-type]
 
     def write(self, field_name: str, start: int, data: np.ndarray) -> None:
         arr = self.arrays[field_name]
@@ -183,6 +195,7 @@ class StoreWriter:
         quarantine: Iterable[Mapping[str, Any]] = (),
         stats: Mapping[str, Any] | None = None,
         extra: Mapping[str, Any] | None = None,
+        array_digests: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         if len(samples) != self.num_samples:
             raise ClimbError(
@@ -204,13 +217,21 @@ class StoreWriter:
             created_by=created_by,
             stats=stats,
             extra=extra,
+            array_digests=array_digests,
         )
         write_json(self.path / "dataset.json", meta)
         return meta
 
 
-def content_hash(path: str | Path, field_names: Iterable[str]) -> str:
-    """sha256 over the decoded content of a store: samples table rows and every array."""
+def content_hash(
+    path: str | Path,
+    field_names: Iterable[str],
+    array_digests: Mapping[str, str] | None = None,
+) -> str:
+    """sha256 over the decoded content of a store: samples table rows and every array.
+
+    ``array_digests[name]``, when given, is :func:`array_digest` of array ``name`` computed by
+    the caller while writing it (prepare does), so the array is not read back and decoded."""
     import pandas as pd
     import zarr
 
@@ -218,6 +239,19 @@ def content_hash(path: str | Path, field_names: Iterable[str]) -> str:
     df = pd.read_parquet(Path(path) / "samples.parquet")
     h.update(samples_digest(df).encode())
     for name in sorted(field_names):
+        if array_digests and name in array_digests:
+            h.update(name.encode())
+            h.update(array_digests[name].encode())
+            continue
+        if (
+            not (Path(path) / "arrays" / f"{name}.zarr").exists()
+            and (Path(path) / "arrays" / f"{name}.values.zarr").exists()
+        ):
+            from climb.store.ragged import ragged_digest
+
+            h.update(name.encode())
+            h.update(ragged_digest(path, name).encode())
+            continue
         arr = zarr.open_array(str(Path(path) / "arrays" / f"{name}.zarr"), mode="r")
         h.update(name.encode())
         h.update(array_digest(arr).encode())
@@ -256,6 +290,7 @@ def build_meta(
     created_by: Mapping[str, Any] | None,
     stats: Mapping[str, Any] | None,
     extra: Mapping[str, Any] | None,
+    array_digests: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     fields = list(fields)
     meta: dict[str, Any] = {
@@ -271,7 +306,7 @@ def build_meta(
         "fingerprint": fingerprint,
         "created_by": dict(created_by or {}),
         "stats": dict(stats or {}),
-        "content_hash": content_hash(path, [f.name for f in fields]),
+        "content_hash": content_hash(path, [f.name for f in fields], array_digests),
     }
     if extra:
         meta.update(extra)

@@ -32,6 +32,13 @@ def register(app: typer.Typer) -> None:
             raise ClimbError(
                 "--resume needs --out RUN_DIR", fix="pass the run directory to continue"
             )
+        from climb.train.graph import is_graph_config
+
+        if is_graph_config(config):  # kind: graph -> graph/node tasks (climb.train.graph)
+            from climb.train.graph import load_graph_config, train_graph
+
+            typer.echo(f"run directory: {train_graph(load_graph_config(config, overrides), out)}")
+            return
         cfg = load_config(config, overrides)
         run_dir = run_train(cfg, out, resume=resume, evaluate_at_end=not no_eval)
         typer.echo(f"run directory: {run_dir}")

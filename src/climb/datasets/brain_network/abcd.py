@@ -111,3 +111,10 @@ class ABCD(Dataset):
         ),
         original_code="src/datasets/mri/abcd.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """BrainGB ABCD files -> connectivity matrices, label = sex (as CLIMB)."""
+        from climb.datasets.brain_network._adapters import AbcdAdapter
+
+        return AbcdAdapter()

@@ -71,8 +71,13 @@ class ABIDE(Dataset):
                 kind="url",
                 url=ABIDE_S3 + "Outputs/cpac/filt_noglobal/rois_cc200/",
                 notes=(
-                    "Public S3 prefix, one file per subject: <FILE_ID>_rois_cc200.1D for every "
-                    "FILE_ID != 'no_filename' in the phenotype table (1,035 files)."
+                    "Public S3 prefix (anonymous HTTPS, no listing needed), one file per subject: "
+                    "<prefix><FILE_ID>_rois_cc200.1D for every FILE_ID != 'no_filename' in the "
+                    "phenotype table (1,035 files, about 1 MB each). The file list is derived "
+                    "from the phenotype source: climb.io.abide.roi_urls(read_phenotype(csv)) "
+                    "gives (relative path, URL) pairs; files land in raw/abide/ under "
+                    "Outputs/cpac/filt_noglobal/rois_cc200/. Other pipelines/strategies/atlases: "
+                    "Outputs/<cpac|ccs|dparsf|niak>/<filt_global|filt_noglobal|nofilt_*>/rois_<atlas>/."
                 ),
             ),
         ),
@@ -91,8 +96,11 @@ class ABIDE(Dataset):
             "CLIMB reads BrainGB's ABIDE.npy (keys corr, label, site), which is not openly hosted; "
             "climb recomputes correlations from the PCP time series, so matrices may differ "
             "slightly from BrainGB's.",
-            "Strong site effects: CLIMB stratifies its 70/10/20 split by site (seed 42), which "
-            "climb keeps as an option.",
+            "Strong site effects: CLIMB stratifies its 70/10/20 split by site (seed 42); climb's "
+            "default split rule 'site' is a seeded subject-level 70/10/20 split stratified by "
+            "site and label.",
+            "77 of the 1,112 phenotype rows have FILE_ID 'no_filename' (no derivatives); prepare "
+            "quarantines them with that reason.",
         ),
         discrepancies=(
             Discrepancy(
@@ -112,3 +120,10 @@ class ABIDE(Dataset):
         ),
         original_code="src/datasets/mri/abide.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """PCP .1D time series (or BrainGB ABIDE.npy) -> correlation matrices; see _adapters."""
+        from climb.datasets.brain_network._adapters import AbideAdapter
+
+        return AbideAdapter()

@@ -90,3 +90,10 @@ class PPMI(Dataset):
         ),
         original_code="src/datasets/mri/ppmi.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """BrainGB PPMI.mat -> connectivity matrices (view 0, as CLIMB)."""
+        from climb.datasets.brain_network._adapters import PpmiAdapter
+
+        return PpmiAdapter()

@@ -132,3 +132,10 @@ class HuGaDB(Dataset):
         ),
         original_code="src/datasets/gait/hugadb.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """HuGaDB v2 text files -> fixed-length windows with the majority activity."""
+        from climb.datasets.imu._adapters import HugadbAdapter
+
+        return HugadbAdapter()

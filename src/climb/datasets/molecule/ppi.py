@@ -97,3 +97,10 @@ class PPI(Dataset):
         ),
         original_code="models/graphs/unified_protein.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """PyG/DGL or GraphSAGE PPI files -> one graph sample per tissue graph."""
+        from climb.datasets.molecule._adapters import PpiAdapter
+
+        return PpiAdapter()

@@ -1,0 +1,410 @@
+"""Ragged fields of the store: per-sample arrays whose first axis varies (graph nodes and edges,
+variable-length sequences).
+
+A ragged field ``f`` is two zarr v3 arrays under ``arrays/``:
+
+* ``f.values.zarr``: all samples' rows concatenated along axis 0, shape ``(total, *inner_shape)``,
+  chunked along axis 0 (``rows_per_chunk``);
+* ``f.offsets.zarr``: int64, shape ``(num_samples + 1,)``; sample ``i`` is
+  ``values[offsets[i]:offsets[i + 1]]`` (``offsets[0] == 0``, non-decreasing,
+  ``offsets[-1] == total``).
+
+In dataset.json the field has ``"ragged": true`` and ``"shape": [null, *inner_shape]``. A graph is
+three ragged fields sharing a prefix: ``<g>.x`` (nodes, F), ``<g>.edge_index`` (edges, 2, local
+node ids) and optionally ``<g>.edge_attr`` (edges, D); node-level labels are one more ragged
+field (nodes, C). A variable-length multichannel sequence is stored time-major, (T, C).
+
+Reading one sample costs one offsets lookup (offsets are small and kept in memory) and a read of
+the value chunks it spans; nothing else of the dataset is loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from climb.errors import ClimbError
+
+OFFSETS_DTYPE = "int64"
+
+
+@dataclass(frozen=True)
+class RaggedFieldSpec:
+    """A ragged field: each sample is an array of shape ``(n_i, *inner_shape)``."""
+
+    name: str
+    dtype: str
+    inner_shape: tuple[int, ...] = ()
+    axes: tuple[str, ...] = ()
+    unit: str | None = None
+    sampling_rate_hz: float | None = None
+    rows_per_chunk: int = 65536
+    codec: dict[str, Any] = field(
+        default_factory=lambda: {
+            "name": "blosc",
+            "cname": "zstd",
+            "clevel": 3,
+            "shuffle": "shuffle",
+        }
+    )
+    ragged: bool = field(default=True, init=False)
+
+    @property
+    def shape(self) -> tuple[int | None, ...]:
+        return (None, *self.inner_shape)
+
+    def to_meta(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("inner_shape")
+        d.pop("rows_per_chunk")
+        d["shape"] = [None, *self.inner_shape]
+        d["axes"] = list(self.axes)
+        d["chunks"] = [self.rows_per_chunk, *self.inner_shape]
+        d["ragged"] = True
+        d["values"] = f"{self.name}.values.zarr"
+        d["offsets"] = f"{self.name}.offsets.zarr"
+        return d
+
+    def check(self, a: np.ndarray) -> np.ndarray:
+        """``a`` as this field's dtype, or :class:`ValueError` with what is wrong."""
+        a = np.asarray(a)
+        if a.ndim != 1 + len(self.inner_shape) or tuple(a.shape[1:]) != self.inner_shape:
+            raise ValueError(
+                f"field {self.name} has shape {a.shape}, expected (n, {', '.join(map(str, self.inner_shape))})"
+                if self.inner_shape
+                else f"field {self.name} has shape {a.shape}, expected (n,)"
+            )
+        if np.issubdtype(a.dtype, np.floating) and not np.all(np.isfinite(a)):
+            raise ValueError(f"field {self.name} has non-finite values")
+        return a.astype(self.dtype, copy=False)
+
+
+def is_ragged(spec: Any) -> bool:
+    return bool(getattr(spec, "ragged", False))
+
+
+def spec_from_meta(name: str, meta: Mapping[str, Any]) -> RaggedFieldSpec:
+    return RaggedFieldSpec(
+        name=name,
+        dtype=str(meta["dtype"]),
+        inner_shape=tuple(int(s) for s in meta["shape"][1:]),
+        axes=tuple(meta.get("axes", ())),
+        unit=meta.get("unit"),
+        sampling_rate_hz=meta.get("sampling_rate_hz"),
+        rows_per_chunk=int(meta.get("chunks", [65536])[0]),
+        codec=dict(meta.get("codec") or {}),
+    )
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _paths(root: Path, name: str) -> tuple[Path, Path]:
+    base = Path(root) / "arrays"
+    return base / f"{name}.values.zarr", base / f"{name}.offsets.zarr"
+
+
+def offsets_from_lengths(lengths: Sequence[int]) -> np.ndarray:
+    out = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(np.asarray(lengths, dtype=np.int64), out=out[1:])
+    return out
+
+
+class RaggedWriter:
+    """Write one ragged field sample by sample (in sample order), buffering whole value chunks.
+
+    ``RaggedWriter(root, spec, lengths)`` creates both arrays for samples of the given lengths
+    (known in advance, so the arrays are created once at full size); ``append(a)`` adds the next
+    sample; ``close()`` flushes and checks every sample was written.
+    """
+
+    def __init__(self, root: str | Path, spec: RaggedFieldSpec, lengths: Sequence[int]) -> None:
+        import zarr
+
+        from climb.store.writer import _compressor
+
+        self.spec = spec
+        self.offsets = offsets_from_lengths(lengths)
+        total = int(self.offsets[-1])
+        vpath, opath = _paths(Path(root), spec.name)
+        vpath.parent.mkdir(parents=True, exist_ok=True)
+        comp = _compressor(spec.codec)
+        self.rows = max(1, min(spec.rows_per_chunk, max(total, 1)))
+        self.values = zarr.create_array(
+            store=str(vpath),
+            shape=(total, *spec.inner_shape),
+            chunks=(self.rows, *spec.inner_shape),
+            dtype=spec.dtype,
+            compressors=[comp] if comp is not None else None,
+            fill_value=0,
+            overwrite=True,
+            attributes={"climb_field": spec.to_meta(), "part": "values"},
+        )
+        off = zarr.create_array(
+            store=str(opath),
+            shape=self.offsets.shape,
+            chunks=(max(1, min(len(self.offsets), 1 << 20)),),
+            dtype=OFFSETS_DTYPE,
+            compressors=[comp] if comp is not None else None,
+            fill_value=0,
+            overwrite=True,
+            attributes={"climb_field": spec.to_meta(), "part": "offsets"},
+        )
+        off[:] = self.offsets
+        self._next = 0  # next sample
+        self._buf: list[np.ndarray] = []
+        self._buf_start = 0  # first value row in the buffer
+        self._buf_rows = 0
+
+    def append(self, a: np.ndarray) -> None:
+        i = self._next
+        if i >= len(self.offsets) - 1:
+            raise ClimbError(f"ragged field {self.spec.name}: more samples than declared")
+        a = self.spec.check(a)
+        want = int(self.offsets[i + 1] - self.offsets[i])
+        if a.shape[0] != want:
+            raise ClimbError(
+                f"ragged field {self.spec.name}: sample {i} has {a.shape[0]} rows, declared {want}"
+            )
+        self._buf.append(a)
+        self._buf_rows += want
+        self._next += 1
+        if self._buf_rows >= self.rows:
+            self._flush(final=False)
+
+    def _flush(self, final: bool) -> None:
+        if not self._buf:
+            return
+        block = np.concatenate(self._buf, axis=0)
+        # write whole chunks only, unless final
+        n_write = block.shape[0] if final else (block.shape[0] // self.rows) * self.rows
+        start = self._buf_start
+        if start % self.rows:
+            # keep chunk alignment: only possible at the beginning of a new field
+            raise AssertionError("unaligned ragged buffer")
+        if n_write:
+            self.values[start : start + n_write] = block[:n_write]
+        rest = block[n_write:]
+        self._buf = [rest] if rest.shape[0] else []
+        self._buf_rows = int(rest.shape[0])
+        self._buf_start = start + n_write
+
+    def close(self) -> None:
+        self._flush(final=True)
+        if self._next != len(self.offsets) - 1:
+            raise ClimbError(
+                f"ragged field {self.spec.name}: {self._next} of {len(self.offsets) - 1} "
+                "samples written"
+            )
+
+
+def write_ragged(root: str | Path, spec: RaggedFieldSpec, arrays: Sequence[np.ndarray]) -> None:
+    """Write a whole ragged field from a list of per-sample arrays."""
+    arrays = [spec.check(a) for a in arrays]
+    w = RaggedWriter(root, spec, [a.shape[0] for a in arrays])
+    for a in arrays:
+        w.append(a)
+    w.close()
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+class RaggedArray:
+    """Read access to one ragged field: ``len(r)``, ``r[i]`` (one sample), ``r.read(indices)``
+    (a list, reading each needed value range once), ``r.lengths``."""
+
+    def __init__(self, values: Any, offsets: np.ndarray, name: str = "") -> None:
+        self.values = values
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        self.name = name
+
+    @classmethod
+    def open(
+        cls, root: str, name: str, storage_options: dict[str, Any] | None = None
+    ) -> RaggedArray:
+        import zarr
+
+        def _open(url: str) -> Any:
+            if "://" in url and not url.startswith("file://"):
+                return zarr.open_array(url, mode="r", storage_options=storage_options or None)
+            return zarr.open_array(url, mode="r")
+
+        sep = "/" if "://" in root else None
+        if sep:
+            vurl = f"{root.rstrip('/')}/arrays/{name}.values.zarr"
+            ourl = f"{root.rstrip('/')}/arrays/{name}.offsets.zarr"
+        else:
+            vurl, ourl = (str(p) for p in _paths(Path(root), name))
+        return cls(_open(vurl), np.asarray(_open(ourl)[:]), name)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        n = len(self)
+        if i < -n or i >= n:
+            raise IndexError(f"sample {i} out of range for {n} samples")
+        i = i + n if i < 0 else i
+        return np.asarray(self.values[int(self.offsets[i]) : int(self.offsets[i + 1])])
+
+    def read(self, indices: Iterable[int]) -> list[np.ndarray]:
+        """Samples ``indices`` in the order given; runs of consecutive samples are read with one
+        zarr read each."""
+        idx = [int(i) for i in indices]
+        if not idx:
+            return []
+        n = len(self)
+        idx = [i + n if i < 0 else i for i in idx]
+        if min(idx) < 0 or max(idx) >= n:
+            raise IndexError(f"index out of range for {n} samples")
+        uniq = sorted(set(idx))
+        got: dict[int, np.ndarray] = {}
+        run = [uniq[0]]
+        for i in [*uniq[1:], None]:
+            if i is not None and i == run[-1] + 1:
+                run.append(i)
+                continue
+            lo, hi = int(self.offsets[run[0]]), int(self.offsets[run[-1] + 1])
+            block = np.asarray(self.values[lo:hi])
+            for j in run:
+                got[j] = block[int(self.offsets[j]) - lo : int(self.offsets[j + 1]) - lo]
+            if i is not None:
+                run = [i]
+        return [got[i] for i in idx]
+
+
+def ragged_digest(root: str | Path, name: str) -> str:
+    """sha256 of a ragged field's decoded content (offsets, then values chunk by chunk)."""
+    from climb.store.writer import array_digest
+
+    r = RaggedArray.open(str(root), name)
+    h = hashlib.sha256()
+    h.update(json.dumps(["ragged", name]).encode())
+    h.update(r.offsets.tobytes())
+    h.update(array_digest(r.values).encode())
+    return h.hexdigest()
+
+
+def validate_ragged(
+    root: str | Path, name: str, num_samples: int, meta: Mapping[str, Any]
+) -> list[str]:
+    """Problems with a ragged field (empty list = fine)."""
+    problems: list[str] = []
+    try:
+        r = RaggedArray.open(str(root), name)
+    except Exception as exc:
+        return [f"ragged field {name}: cannot open values/offsets ({exc})"]
+    off = r.offsets
+    if len(off) != num_samples + 1:
+        problems.append(f"{name}: offsets has {len(off)} entries, expected {num_samples + 1}")
+    if len(off) and off[0] != 0:
+        problems.append(f"{name}: offsets[0] = {off[0]}, expected 0")
+    if np.any(np.diff(off) < 0):
+        problems.append(f"{name}: offsets decrease")
+    if len(off) and off[-1] != r.values.shape[0]:
+        problems.append(f"{name}: offsets end at {off[-1]} but values has {r.values.shape[0]} rows")
+    inner = tuple(int(s) for s in meta.get("shape", [None])[1:])
+    if tuple(r.values.shape[1:]) != inner:
+        problems.append(f"{name}: values rows have shape {r.values.shape[1:]}, expected {inner}")
+    if str(r.values.dtype) != str(meta.get("dtype")):
+        problems.append(f"{name}: values dtype {r.values.dtype}, expected {meta.get('dtype')}")
+    return problems
+
+
+# ----------------------------------------------------------------------------- graphs
+
+
+def graph_fields(
+    prefix: str, node_dim: int, edge_dim: int | None = None, node_label_dim: int | None = None
+) -> list[RaggedFieldSpec]:
+    """The ragged fields of a graph: ``<prefix>.x``, ``<prefix>.edge_index`` and optionally
+    ``<prefix>.edge_attr`` and ``<prefix>.y`` (node-level labels, int8, -1 = missing)."""
+    out = [
+        RaggedFieldSpec(f"{prefix}.x", "float32", (node_dim,), axes=("node", "feature")),
+        RaggedFieldSpec(
+            f"{prefix}.edge_index", "int64", (2,), axes=("edge", "src_dst"), rows_per_chunk=131072
+        ),
+    ]
+    if edge_dim:
+        out.append(
+            RaggedFieldSpec(f"{prefix}.edge_attr", "float32", (edge_dim,), axes=("edge", "feature"))
+        )
+    if node_label_dim:
+        out.append(
+            RaggedFieldSpec(f"{prefix}.y", "int8", (node_label_dim,), axes=("node", "label"))
+        )
+    return out
+
+
+def graph_arrays(
+    prefix: str,
+    x: np.ndarray,
+    edge_index: np.ndarray,
+    edge_attr: np.ndarray | None = None,
+    node_y: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """A graph as the per-sample arrays of :func:`graph_fields` (edge_index stored (E, 2))."""
+    ei = np.asarray(edge_index, dtype=np.int64)
+    if ei.ndim != 2 or ei.shape[0] != 2:
+        raise ValueError(f"edge_index must be (2, E), got {ei.shape}")
+    n = int(np.asarray(x).shape[0])
+    if ei.size and (ei.min() < 0 or ei.max() >= n):
+        raise ValueError(f"edge_index refers to node {int(ei.max())} of a {n}-node graph")
+    out = {f"{prefix}.x": np.asarray(x, dtype=np.float32), f"{prefix}.edge_index": ei.T.copy()}
+    if edge_attr is not None:
+        ea = np.asarray(edge_attr, dtype=np.float32)
+        if ea.shape[0] != ei.shape[1]:
+            raise ValueError(f"edge_attr has {ea.shape[0]} rows for {ei.shape[1]} edges")
+        out[f"{prefix}.edge_attr"] = ea
+    if node_y is not None:
+        out[f"{prefix}.y"] = np.asarray(node_y, dtype=np.int8)
+    return out
+
+
+def graph_prefixes(fields: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Prefixes of the graphs among a store's fields (those with ``<p>.x`` and ``<p>.edge_index``)."""
+    return sorted(
+        n[: -len(".edge_index")]
+        for n, m in fields.items()
+        if n.endswith(".edge_index")
+        and m.get("ragged")
+        and f"{n[: -len('.edge_index')]}.x" in fields
+    )
+
+
+def read_graphs(store: Any, prefix: str, indices: Sequence[int]) -> list[dict[str, np.ndarray]]:
+    """Graphs ``indices`` of a store as dicts ``x``, ``edge_index`` (2, E), ``edge_attr``, ``y``
+    (those present); ``store`` is a :class:`climb.store.Store` or a store directory."""
+    root = getattr(store, "url", str(store))
+    opts = getattr(store, "storage_options", None)
+    fields = store.fields if hasattr(store, "fields") else _fields(root)
+    cache = getattr(store, "_ragged", None)
+    out: list[dict[str, np.ndarray]] = [{} for _ in indices]
+    for part in ("x", "edge_index", "edge_attr", "y"):
+        name = f"{prefix}.{part}"
+        if name not in fields:
+            continue
+        if cache is not None and name in cache:
+            r = cache[name]
+        else:
+            r = RaggedArray.open(root, name, opts)
+            if cache is not None:
+                cache[name] = r
+        for d, a in zip(out, r.read(indices), strict=True):
+            d[part] = a.T.copy() if part == "edge_index" else a
+    return out
+
+
+def _fields(root: str) -> dict[str, Any]:
+    return json.loads((Path(root) / "dataset.json").read_text(encoding="utf-8"))["fields"]
