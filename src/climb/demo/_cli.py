@@ -1,31 +1,34 @@
-"""`climb demo`: until the demo issue lands, it shows the catalog overview."""
+"""`climb demo`: the main job end to end on the built-in demo corpus, offline."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
     @app.command("demo", rich_help_panel="Catalog")
-    def demo() -> None:
-        """Run the main job on the built-in demo corpus (today: the catalog overview)."""
-        from rich.panel import Panel
+    def demo(
+        out: Path = typer.Option(
+            Path("climb-demo"),
+            "--out",
+            "-o",
+            help="Demo folder (corpus, data root, runs, report); default ./climb-demo.",
+        ),
+        seed: int = typer.Option(0, "--seed", help="Seed of the corpus, splits and training."),
+        quick: bool = typer.Option(
+            False, "--quick", help="Smaller corpus and shorter training (about 2 minutes)."
+        ),
+        open_: bool = typer.Option(
+            False, "--open", help="Open the report in a browser when there is one."
+        ),
+    ) -> None:
+        """Generate synthetic datasets in native layouts, serve them on 127.0.0.1, then fetch,
+        prepare, train (single-task, multitask, few-shot), evaluate and report (docs/demo.md)."""
+        from climb.demo.run import run_demo
 
-        from climb import catalog
-        from climb.cli import ListFormat, StatsFormat, datasets_list, datasets_stats
-        from climb.console import stdout_console
-        from climb.registry import keys
-
-        console = stdout_console()
-        console.print(
-            Panel.fit(
-                f"climb knows {len(keys())} datasets of the CLIMB benchmark across "
-                f"{len(catalog.stats())} domains.\n"
-                "The end-to-end demo (fetch → prepare → train → evaluate → report) arrives with "
-                "the demo issue; today the demo shows the catalog.\n"
-                "Next: 'climb datasets show ptbxl', 'climb datasets list --domain ecg'.",
-                title="climb demo",
-            )
-        )
-        datasets_stats(fmt=StatsFormat.table)
-        datasets_list(domain=None, access=None, fmt=ListFormat.table)
+        res = run_demo(out, seed=seed, quick=quick, open_browser=open_)
+        secs = ", ".join(f"{k} {v:.0f} s" for k, v in res.seconds.items())
+        typer.echo(f"timings: {secs}")
+        typer.echo(f"report: {res.report}")

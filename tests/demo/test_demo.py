@@ -1,0 +1,141 @@
+"""`climb demo --quick` end to end (generate -> loopback mirror -> fetch -> prepare -> train ->
+evaluate -> report), then the report rendered in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from climb.cli import main
+from climb.demo.run import HELDOUT_TASKS, PRETRAIN_TASKS, DemoPlan
+from climb.report.build import SECTIONS, fmt_ci
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "climb-demo"
+    main(["demo", "--quick", "--out", str(out), "--seed", "0"])
+    return out
+
+
+def test_report_files_sections_and_figures(demo: Path) -> None:
+    index = demo / "report" / "index.html"
+    text = index.read_text()
+    md = (demo / "report" / "report.md").read_text()
+    for sid, title in SECTIONS:
+        assert f'id="{sid}"' in text and f"## {title}" in md
+    for fig in ("composition", "delta", "fewshot", "training"):
+        assert f'id="fig-{fig}"' in text
+        assert (demo / "report" / "figures" / f"{fig}.png").stat().st_size > 1000
+    info = json.loads((demo / "demo.json").read_text())
+    assert info["quick"] is True and info["seconds"]["total"] > 0
+
+
+def test_every_task_has_single_multitask_and_fewshot_results(demo: Path) -> None:
+    df = pd.read_parquet([p for p in (demo / "data" / "runs").glob("*/results.parquet")])
+    agg = df[(df["metric"] == "auroc") & df["class_name"].isna() & (df["split"] == "test")]
+    plan = DemoPlan.make(True)
+    for ds, task in PRETRAIN_TASKS:
+        assert ((agg.run_id == f"single__{ds}__{task}") & (agg.dataset == ds)).sum() == 1
+        assert ((agg.run_id == "multitask") & (agg.dataset == ds) & (agg.task == task)).sum() == 1
+    for ds, task in HELDOUT_TASKS:
+        for k in plan.ks:
+            for init in ("scratch", "multitask"):
+                assert (agg.run_id == f"fewshot__{ds}__{task}__k{k}__{init}").sum() == 1
+    # the numbers in the report tables are those of results.parquet
+    md = (demo / "report" / "report.md").read_text()
+    for _, r in agg.iterrows():
+        assert fmt_ci(r.value, r.ci_low, r.ci_high) in md, (r.run_id, r.dataset)
+
+
+def test_quarantine_summary_lists_the_broken_records(demo: Path) -> None:
+    corpus = json.loads((demo / "mirror" / "corpus.json").read_text())
+    md = (demo / "report" / "report.md").read_text()
+    section = md.split("## Quarantine summary", 1)[1].split("\n## ", 1)[0]
+    for key in corpus["broken"]:
+        assert f"| {key} |" in section
+    q = (demo / "data" / "stores" / "ptbxl" / "quarantine.jsonl").read_text().splitlines()
+    assert {json.loads(x)["record"] for x in q} == {b["record"] for b in corpus["broken"]["ptbxl"]}
+
+
+def test_fetch_went_through_the_mirror(demo: Path) -> None:
+    for key in ("ptbxl", "cpsc2018", "georgia", "busi", "brain_tumor"):
+        m = json.loads((demo / "data" / "raw" / key / ".climb-fetch.json").read_text())
+        urls = [f.get("url") or "" for f in m["files"].values()]
+        assert urls and all(u.startswith("http://127.0.0.1:") for u in urls if u)
+
+
+CHECK = """<script>
+window.__errors = [];
+window.addEventListener('error', e => window.__errors.push(String(e.message || e.target.src || e)), true);
+const _ce = console.error; console.error = (...a) => { window.__errors.push(a.join(' ')); _ce(...a); };
+window.addEventListener('load', () => {
+  const imgs = [...document.images].map(i => [i.naturalWidth, i.naturalHeight, i.width]);
+  const pre = document.createElement('pre'); pre.id = '__check';
+  pre.textContent = JSON.stringify({imgs, errors: window.__errors});
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def test_report_renders_in_headless_chromium(demo: Path, tmp_path: Path) -> None:
+    chromium = shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    )
+    if chromium is None:
+        pytest.skip("chromium is not installed (apt-get install chromium; 'make test' tries)")
+    page = tmp_path / "page.html"
+    page.write_text(
+        (demo / "report" / "index.html").read_text().replace("<head>", "<head>" + CHECK, 1)
+    )
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000"]  # fmt: skip
+    res = subprocess.run(
+        [chromium, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    m = re.search(r'<pre id="__check">(.*?)</pre>', res.stdout, re.S)
+    assert m, res.stdout[-2000:]
+    import html
+
+    check = json.loads(html.unescape(m.group(1)))
+    assert check["errors"] == []
+    assert len(check["imgs"]) >= 4
+    assert all(w > 0 and h > 0 and shown > 0 for w, h, shown in check["imgs"])
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [chromium, *flags, f"--screenshot={shot}", "--window-size=1200,2000", page.as_uri()],
+        capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+def test_demo_cli_help_and_open_without_browser(monkeypatch: pytest.MonkeyPatch) -> None:
+    import webbrowser
+
+    from climb.demo.run import open_in_browser
+
+    def boom(url: str) -> bool:
+        raise webbrowser.Error("no runnable browser")
+
+    monkeypatch.setattr(webbrowser, "open", boom)
+    assert open_in_browser(Path("x.html")) is False
+
+
+def test_refuses_a_foreign_folder(tmp_path: Path) -> None:
+    from climb.demo.run import prepare_out
+    from climb.errors import ClimbError
+
+    (tmp_path / "mine.txt").write_text("keep me")
+    with pytest.raises(ClimbError, match="not a climb demo folder"):
+        prepare_out(tmp_path)
+    assert (tmp_path / "mine.txt").exists()

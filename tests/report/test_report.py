@@ -1,0 +1,124 @@
+"""climb report on hand-made run directories and results.parquet files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from climb.evaluate.results import append_results
+from climb.report.build import SECTIONS, build_report, fmt_ci
+
+
+def _run(
+    base: Path, name: str, tasks: list[tuple[str, str]], values: list[float], **cfg_extra: object
+) -> Path:
+    d = base / name
+    d.mkdir(parents=True)
+    cfg = {
+        "data": {
+            "tasks": [{"dataset": a, "task": b} for a, b in tasks],
+            **cfg_extra.get("data", {}),
+        },
+        "model": cfg_extra.get("model", {}),
+        "train": {"max_steps": 10},
+    }  # type: ignore[dict-item]
+    (d / "config.yaml").write_text(yaml.safe_dump(cfg))
+    (d / "metrics.csv").write_text(
+        "step,kind,task,loss,lr,metric,value,samples_per_s,elapsed_s\n"
+        + "".join(
+            f"{s},train,{a}/{b},{1.0 / s},0.001,,,10,{s}\n" for s in (1, 2, 3) for a, b in tasks
+        )
+    )
+    rows = []
+    for (ds, task), v in zip(tasks, values, strict=True):
+        rows.append(
+            {
+                "run_id": name,
+                "dataset": ds,
+                "task": task,
+                "split": "test",
+                "metric": "auroc",
+                "class_name": None,
+                "value": v,
+                "ci_low": v - 0.1,
+                "ci_high": v + 0.05,
+                "n": 40,
+            }
+        )
+        rows.append(
+            {
+                "run_id": name,
+                "dataset": ds,
+                "task": task,
+                "split": "test",
+                "metric": "auroc",
+                "class_name": "a",
+                "value": 0.123,
+                "ci_low": 0.1,
+                "ci_high": 0.2,
+                "n": 40,
+            }
+        )
+    append_results(d / "results.parquet", rows)
+    return d
+
+
+@pytest.fixture()
+def runs(tmp_path: Path) -> list[Path]:
+    b = tmp_path / "runs"
+    out = [
+        _run(b, "single_a", [("dsa", "t1")], [0.811]),
+        _run(b, "single_b", [("dsb", "t2")], [0.702]),
+        _run(b, "multi", [("dsa", "t1"), ("dsb", "t2")], [0.834, 0.655]),
+    ]
+    for k, v in ((1, 0.55), (4, 0.61)):
+        out.append(
+            _run(b, f"fs_scratch_{k}", [("dsc", "t3")], [v], data={"few_shot": {"k": k, "seed": 0}})
+        )
+        out.append(
+            _run(
+                b,
+                f"fs_pre_{k}",
+                [("dsc", "t3")],
+                [v + 0.1],
+                data={"few_shot": {"k": k, "seed": 0}},
+                model={"init": str(b / "multi")},
+            )
+        )
+    return out
+
+
+def test_sections_and_numbers_from_results(runs: list[Path], tmp_path: Path) -> None:
+    index = build_report(runs, tmp_path / "rep")
+    text = index.read_text()
+    md = (tmp_path / "rep" / "report.md").read_text()
+    for sid, title in SECTIONS:
+        assert f'id="{sid}"' in text
+        assert f"## {title}" in md
+    # table numbers are the aggregate rows of results.parquet (never the per-class 0.123)
+    for v in (0.811, 0.702, 0.834, 0.655):
+        cell = fmt_ci(v, v - 0.1, v + 0.05)
+        assert cell in text and cell in md
+    assert "+0.023" in md and "-0.047" in md  # deltas
+    assert fmt_ci(0.65, 0.55, 0.70) in md  # few-shot, pretrained, k=1
+    assert "0.123" not in md
+    # figures embedded as base64 PNGs (self-contained) and written for the markdown
+    assert len(re.findall(r'src="data:image/png;base64,', text)) >= 3
+    assert 'src="http' not in text and "<script" not in text
+    for f in ("delta", "fewshot", "training"):
+        assert (tmp_path / "rep" / "figures" / f"{f}.png").stat().st_size > 1000
+
+
+def test_accepts_parquet_files_and_cli(
+    runs: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from climb.cli import main
+
+    files = [str(r / "results.parquet") for r in runs]
+    main(["report", *files, "--out", str(tmp_path / "cli")])
+    out = capsys.readouterr().out
+    assert "report:" in out and (tmp_path / "cli" / "index.html").is_file()
+    assert "single-task" in (tmp_path / "cli" / "report.md").read_text()
