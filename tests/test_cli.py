@@ -137,3 +137,17 @@ def test_report_with_missing_results_says_what_to_do(
     code, _, err = run(capsys, "report", str(tmp_path / "results.parquet"), "--out", "x")
     assert code != 0
     assert "neither a run directory nor a results.parquet" in err and "Traceback" not in err
+
+
+def test_cli_import_stays_light() -> None:
+    """`climb --help` must not pay for torch, scikit-learn, zarr or pandas at start-up."""
+    code = (
+        "import sys, climb.cli\n"
+        "heavy = [m for m in ('torch', 'sklearn', 'zarr', 'pandas', 'pyarrow', 'httpx')"
+        " if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == "", f"importing climb.cli pulled in {out}"

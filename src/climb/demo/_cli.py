@@ -8,7 +8,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("demo", rich_help_panel="Catalog")
+    @app.command("demo", rich_help_panel="Demo")
     def demo(
         out: Path = typer.Option(
             Path("climb-demo"),
@@ -24,8 +24,10 @@ def register(app: typer.Typer) -> None:
             False, "--open", help="Open the report in a browser when there is one."
         ),
     ) -> None:
-        """Generate synthetic datasets in native layouts, serve them on 127.0.0.1, then fetch,
-        prepare, train (single-task, multitask, few-shot), evaluate and report (docs/demo.md)."""
+        """Run the main job offline on a built-in synthetic corpus (docs/demo.md).
+
+        Generates small datasets in native layouts, serves them on 127.0.0.1, then fetches,
+        prepares, trains (single-task, multitask, few-shot), evaluates and reports."""
         from climb.demo.run import run_demo
 
         res = run_demo(out, seed=seed, quick=quick, open_browser=open_)

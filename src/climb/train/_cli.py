@@ -22,8 +22,10 @@ def register(app: typer.Typer) -> None:
         ),
         no_eval: bool = typer.Option(False, "--no-eval", help="Skip the evaluation at the end."),
     ) -> None:
-        """Train models from a YAML config (single-task, multitask, linear probe, fine-tune,
-        few-shot); evaluates on the test split at the end. Works under torchrun (DDP)."""
+        """Train models from a YAML config; evaluates on the test split at the end.
+
+        Single-task, multitask, linear probe, fine-tune, few-shot and graph tasks (kind:
+        graph). Works under torchrun (DDP)."""
         from climb.errors import ClimbError
         from climb.train.config import load_config
         from climb.train.loop import train as run_train
