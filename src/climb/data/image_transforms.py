@@ -43,10 +43,11 @@ def store_image_stats(
     p = Path(store)
     meta = json.loads((p / "dataset.json").read_text(encoding="utf-8"))
     st = (meta.get("stats") or {}).get(field)
-    if st and st.get("mean") is not None:
+    if st and st.get("mean") is not None and st.get("split", "train") == split:
+        # prepare records them in the stored units: 0..255 for uint8 images
         mean, std = np.asarray(st["mean"], float), np.asarray(st["std"], float)
         dtype = meta["fields"][field]["dtype"]
-        scale = 255.0 if dtype == "uint8" and mean.max() > 1.5 else 1.0
+        scale = 255.0 if dtype == "uint8" else 1.0
         return (mean / scale).tolist(), (std / scale).tolist()
     df = pd.read_parquet(p / "samples.parquet", columns=["split", "pixel_mean", "pixel_sqmean"])
     sub = df[df["split"] == split]

@@ -290,7 +290,10 @@ def _stats_axes(f: FieldSpec) -> tuple[tuple[int, ...], int]:
 
 
 def _wants_stats(f: FieldSpec) -> bool:
-    return not is_ragged(f) and np.issubdtype(np.dtype(f.dtype), np.floating)
+    """Per-channel train statistics for dense numeric fields (float signals, uint8 images;
+    in the stored units), not for ragged or boolean ones."""
+    dt = np.dtype(f.dtype)
+    return not is_ragged(f) and dt != np.bool_ and np.issubdtype(dt, np.number)
 
 
 def _write_chunks(

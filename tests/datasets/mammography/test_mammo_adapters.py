@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from pydicom.dataset import Dataset
 
 from climb.prepare.pipeline import prepare
@@ -155,18 +156,23 @@ def _cmmd_dicom(path: Path, side: str, view: str, seed: int) -> None:
     )
 
 
-def test_cmmd_views_axis(tmp_path: Path) -> None:
+@pytest.mark.parametrize("table", ["csv", "xlsx"])
+def test_cmmd_views_axis(tmp_path: Path, table: str) -> None:
     raw = tmp_path / "raw" / "cmmd"
-    write_csv(
-        raw / "CMMD_clinicaldata_revision.csv",
-        ["ID1", "LeftRight", "Age", "number", "abnormality", "classification", "subtype"],
-        [
-            ["D1-0001", "L", "44", "2", "calcification", "Benign", ""],
-            ["D1-0001", "R", "44", "2", "mass", "Malignant", "Luminal A"],
-            ["D1-0002", "R", "60", "1", "mass", "Malignant", ""],
-            ["D1-0003", "L", "50", "1", "mass", "Benign", ""],
-        ],
-    )
+    header = ["ID1", "LeftRight", "Age", "number", "abnormality", "classification", "subtype"]
+    rows = [
+        ["D1-0001", "L", "44", "2", "calcification", "Benign", ""],
+        ["D1-0001", "R", "44", "2", "mass", "Malignant", "Luminal A"],
+        ["D1-0002", "R", "60", "1", "mass", "Malignant", ""],
+        ["D1-0003", "L", "50", "1", "mass", "Benign", ""],
+    ]
+    if table == "csv":
+        write_csv(raw / "CMMD_clinicaldata_revision.csv", header, rows)
+    else:  # the file TCIA distributes (read with openpyxl)
+        raw.mkdir(parents=True)
+        frame = pd.DataFrame(rows, columns=header).replace("", None)
+        frame["Age"] = frame["Age"].astype(int)
+        frame.to_excel(raw / "CMMD_clinicaldata_revision.xlsx", index=False)
     base = raw / "CMMD"
     _cmmd_dicom(base / "D1-0001/07-18-2010-NA/1.000000-NA/1-1.dcm", "L", "CC", 1)
     _cmmd_dicom(base / "D1-0001/07-18-2010-NA/1.000000-NA/1-2.dcm", "L", "MLO", 2)
@@ -190,3 +196,10 @@ def test_cmmd_views_axis(tmp_path: Path) -> None:
     i = int(df.loc["D1-0002_R", "index"])
     assert arr[i, 0].max() == 0 and arr[i, 1].max() > 0  # CC missing -> zeros; MLO present
     assert df.loc["D1-0001_L", "split"] == "train" and df.loc["D1-0002_R", "split"] == "train"
+    # per-view train statistics of the uint8 images, in stored units (0..255)
+    train = np.sort(df.loc[df["split"] == "train", "index"].to_numpy())
+    block = arr[:][train].astype(np.float64)
+    st = meta["stats"]["image"]
+    assert st["axis"] == "view" and st["split"] == "train"
+    np.testing.assert_allclose(st["mean"], block.mean(axis=(0, 2, 3)), atol=1e-5)
+    np.testing.assert_allclose(st["std"], block.std(axis=(0, 2, 3)), atol=1e-5)
