@@ -82,6 +82,55 @@ def _check_url(owner: str, name: str, value: str | None, *, required: bool = Fal
         _fail(owner, name, f"must be an http(s) URL, got {value!r}")
 
 
+#: characters of a drawn tree (``├── a.csv``) tolerated before a layout entry
+_LAYOUT_TREE_CHARS = "│├└─|`- \t"
+_LAYOUT_COMMENT_RE = re.compile(r"\s#")
+
+
+def layout_entries(expected_layout: str) -> list[tuple[str, str]]:
+    """``(pattern, explanation)`` for each entry of a manual source's ``expected_layout``.
+
+    The convention: one entry per line, a glob (:func:`fnmatch.fnmatchcase`: ``*`` also crosses
+    ``/``, ``?`` and ``[...]`` as usual) relative to the folder the source lands in
+    (``<root>/raw/<key>/`` for a card's first source), optionally followed by
+    ``  # explanation``. Blank lines and lines that are only a ``# comment`` are skipped;
+    tree-drawing characters (``├── ``) before an entry are ignored; a pattern ending in ``/``
+    stands for "some file under this folder"."""
+    out: list[tuple[str, str]] = []
+    for raw in expected_layout.splitlines():
+        line = raw.lstrip(_LAYOUT_TREE_CHARS)
+        if not line or line.startswith("#"):
+            continue
+        parts = _LAYOUT_COMMENT_RE.split(line, maxsplit=1)
+        pattern = parts[0].rstrip()
+        note = parts[1].strip() if len(parts) > 1 else ""
+        if pattern:
+            out.append((pattern, note))
+    return out
+
+
+def _layout_pattern_problems(pattern: str) -> list[str]:
+    checks = (
+        (pattern.startswith("<root>"), "starts with <root> (patterns are relative to raw/<key>/)"),
+        (pattern.startswith(("/", "~")), "is an absolute path (patterns are relative)"),
+        ("<" in pattern or ">" in pattern, "holds a <placeholder> (write a glob such as '*')"),
+        ("{" in pattern or "}" in pattern, "uses {a,b} braces (write one entry per line)"),
+        (".." in pattern, "contains '..' (no ranges or parent folders; use a glob)"),
+        (";" in pattern, "joins several files with ';' (write one entry per line)"),
+        (any(c.isspace() for c in pattern), "has text after the pattern (write it as '  # ...')"),
+    )
+    return [f"entry {pattern!r} {why}" for bad, why in checks if bad]
+
+
+def layout_problems(expected_layout: str) -> list[str]:
+    """Why a manual source's ``expected_layout`` breaks the convention of
+    :func:`layout_entries` (empty when it follows it, or when it is empty)."""
+    entries = layout_entries(expected_layout)
+    if expected_layout.strip() and not entries:
+        return ["names no file (write one glob per line)"]
+    return [msg for pattern, _ in entries for msg in _layout_pattern_problems(pattern)]
+
+
 def _tupled(value: Any) -> Any:
     """Turn lists (e.g. from JSON) into tuples, recursively, so cards stay hashable."""
     if isinstance(value, list):
@@ -277,6 +326,17 @@ class Source:
             _check_url(owner, f"{where}.url", self.url, required=True)
             if not self.instructions:
                 _fail(owner, f"{where}.instructions", "must say how to obtain the data")
+            problems = layout_problems(self.expected_layout)
+            if problems:
+                _fail(
+                    owner,
+                    f"{where}.expected_layout",
+                    "; ".join(problems),
+                    fix=(
+                        "write one glob per line, relative to <root>/raw/<key>/, each optionally "
+                        "followed by '  # explanation' (docs/fetch.md, manual sources)"
+                    ),
+                )
 
     @property
     def automatable(self) -> bool:

@@ -197,8 +197,10 @@ def card_markdown(card: DatasetCard, heading: str = "##") -> str:
         lines.append(line)
         if s.instructions:
             lines.append(f"  - how to get it: {s.instructions}")
-        if s.expected_layout:
-            lines.append(f"  - expected layout: `{s.expected_layout}`")
+        if s.expected_layout:  # one glob per line (climb.card.layout_entries)
+            lines += ["  - expected layout (globs under the raw folder):", "", "    ```text"]
+            lines += [f"    {ln}" for ln in s.expected_layout.strip("\n").splitlines()]
+            lines += ["    ```"]
     if card.known_issues:
         lines += ["", f"{h}# Known issues", ""]
         lines += [f"- {k}" for k in card.known_issues]

@@ -61,8 +61,11 @@ class ABCD(Dataset):
                     "users (see https://braingb.us/datasets/); place the three files in the raw folder."
                 ),
                 expected_layout=(
-                    "abcd_rest-pearson-HCP2016.npy (N x 360 x 360); ids_HCP2016.txt (subject ids, "
-                    "same order); id2sex.txt (subject id -> M/F, 9,557 labelled ids)"
+                    "abcd_rest-pearson-HCP2016.npy  # N x 360 x 360 Pearson connectivity "
+                    "matrices (HCP-2016 parcellation)\n"
+                    "ids_HCP2016.txt  # the N subject ids, in the matrices' order\n"
+                    "id2sex.txt  # 'subject-id M|F' per line (9,557 labelled ids), the label "
+                    "CLIMB trains on; an optional id2site.txt enables site splits"
                 ),
             ),
         ),

@@ -58,7 +58,10 @@ class PPMI(Dataset):
                     "BrainGB-processed PPMI.mat is shared by the BrainGB authors with approved "
                     "users (see https://braingb.us/datasets/); place it in the raw folder."
                 ),
-                expected_layout="PPMI.mat with variables X (subjects x 1 cell of 84x84xV) and label (-1/1)",
+                expected_layout=(
+                    "PPMI.mat  # variables X (one cell per subject: 84 x 84 x V connectivity "
+                    "views) and label (-1 control, 1 Parkinson's disease)"
+                ),
             ),
         ),
         homepage="https://www.ppmi-info.org/",

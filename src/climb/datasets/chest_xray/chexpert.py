@@ -98,8 +98,13 @@ class CheXpert(Dataset):
                     "'CheXpert-v1.0-small'. Unpack it under <root>/raw/chexpert/."
                 ),
                 expected_layout=(
-                    "<root>/raw/chexpert/CheXpert-v1.0/{train.csv,valid.csv,"
-                    "train/patientXXXXX/studyN/viewN_{frontal,lateral}.jpg,valid/...}"
+                    "CheXpert-v1.0*/train.csv  # Path, Sex, Age, Frontal/Lateral, AP/PA and the "
+                    "14 observations (1, 0, -1 uncertain, blank); CheXpert-v1.0-small/ works too\n"
+                    "CheXpert-v1.0*/valid.csv  # the radiologist-labelled validation studies "
+                    "(climb's test split), same columns\n"
+                    "CheXpert-v1.0*/train/patient*/study*/view*.jpg  # training images, e.g. "
+                    "train/patient00001/study1/view1_frontal.jpg\n"
+                    "CheXpert-v1.0*/valid/patient*/study*/view*.jpg  # validation images"
                 ),
             ),
         ),

@@ -108,8 +108,10 @@ class INSPECT(Dataset):
                     "impression label table; place them in the raw folder."
                 ),
                 expected_layout=(
-                    "CTPA/<impression_id>.nii.gz (one NIfTI per study); Final_Impressions_labels.csv "
-                    "(impression_id, pe_positive, pe_acute, pe_subsegmentalonly, ...)"
+                    "CTPA/*.nii.gz  # one CT pulmonary angiogram per study, named "
+                    "<impression_id>.nii.gz\n"
+                    "Final_Impressions_labels.csv  # impression_id, pe_positive, pe_acute, "
+                    "pe_subsegmentalonly, ... (one row per study)"
                 ),
                 notes=(
                     "The EHR part (for the prognosis tasks) is distributed separately; see the "

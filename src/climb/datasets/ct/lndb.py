@@ -81,9 +81,15 @@ class LNDb(Dataset):
                     "data page (hosted on Zenodo) and extract them into the raw folder."
                 ),
                 expected_layout=(
-                    "data/LNDb-XXXX.mhd + data/LNDb-XXXX.raw (one per scan); masks/LNDb-XXXX_radY.mhd; "
-                    "trainNodules.csv (LNDbID, RadID, RadFindingID, FindingID, x, y, z, Nodule, "
-                    "Volume, Text, AgrLevel); trainNodules_gt.csv"
+                    "data/LNDb-*.mhd  # CT header per scan (LNDb-0001.mhd, ...), from all the "
+                    "data archives\n"
+                    "data/LNDb-*.raw  # the voxels each .mhd points to\n"
+                    "masks/LNDb-*_rad*.mhd  # nodule segmentation per scan and radiologist "
+                    "(LNDb-0001_rad1.mhd, ...)\n"
+                    "masks/LNDb-*_rad*.raw  # the voxels of each mask\n"
+                    "trainNodules.csv  # LNDbID, RadID, FindingID, x, y, z, Nodule, Volume, Text "
+                    "(one row per radiologist finding; trainNodules_gt.csv, the merged findings "
+                    "with AgrLevel, can sit next to it)"
                 ),
                 notes=(
                     "The Zenodo record id is not pinned here (not verified); CLIMB's own loader "

@@ -68,8 +68,9 @@ class IIIC(Dataset):
                     "dataset, then download it and place its files under <root>/raw/iiic/."
                 ),
                 expected_layout=(
-                    "<root>/raw/iiic/ with the released segment files (EEG arrays, 200 Hz) and "
-                    "the per-segment vote/label tables."
+                    "*.mat  # EEG segments, one MATLAB file each (the public samples: key 'seg', "
+                    "20 channels x 10,000 samples at 200 Hz); put the released vote/label tables "
+                    "next to them"
                 ),
             ),
         ),

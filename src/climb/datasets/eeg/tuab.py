@@ -64,7 +64,12 @@ class TUAB(Dataset):
                     "place it under <root>/raw/tuab/."
                 ),
                 expected_layout=(
-                    "<root>/raw/tuab/<version>/edf/{train,eval}/{normal,abnormal}/01_tcp_ar/*.edf"
+                    "*edf/train/normal/*.edf  # training sessions whose report is normal (a "
+                    "version folder such as v3.0.1/ may come first)\n"
+                    "*edf/train/abnormal/*.edf  # training sessions whose report is abnormal\n"
+                    "*edf/eval/normal/*.edf  # official evaluation set (patient-disjoint), "
+                    "normal\n"
+                    "*edf/eval/abnormal/*.edf  # official evaluation set, abnormal"
                 ),
             ),
         ),

@@ -69,7 +69,12 @@ class TUEV(Dataset):
                     "place it under <root>/raw/tuev/."
                 ),
                 expected_layout=(
-                    "<root>/raw/tuev/<version>/edf/{train,eval}/<patient>/*.edf + *.rec"
+                    "*edf/train/*.edf  # training recordings, one folder per patient (a version "
+                    "folder such as v2.0.1/ may come first)\n"
+                    "*edf/train/*.rec  # events of each EDF: channel, start s, stop s, class "
+                    "code 1-6\n"
+                    "*edf/eval/*.edf  # official evaluation recordings (patient-disjoint)\n"
+                    "*edf/eval/*.rec  # events of the evaluation recordings"
                 ),
             ),
         ),

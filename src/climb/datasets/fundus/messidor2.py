@@ -69,7 +69,11 @@ class Messidor2(Dataset):
                     "download links for the image archive (split into several zip parts). "
                     "Unpack all images into <root>/raw/messidor2/IMAGES/."
                 ),
-                expected_layout="<root>/raw/messidor2/IMAGES/*.{png,JPG,jpg} (1,748 files)",
+                expected_layout=(
+                    "IMAGES/*.png  # Messidor-Original: 1,058 images of 529 examinations\n"
+                    "IMAGES/*.[Jj][Pp][Gg]  # Messidor-Extension: 690 images of 345 examinations "
+                    "(IM*.JPG)"
+                ),
             ),
             Source(
                 kind="kaggle",

@@ -89,7 +89,12 @@ class BCSS(Dataset):
                     "linked Google Drive folder) to get the ROI images and masks, then place them "
                     "in the raw folder."
                 ),
-                expected_layout="images/<roi>.png (RGB ROIs) and masks/<roi>.png (uint8 codes 0-21)",
+                expected_layout=(
+                    "images/*.png  # RGB ROIs named after their TCGA slide (the BCSS Google "
+                    "Drive calls this folder rgbs_colorNormalized/: rename it to images/)\n"
+                    "masks/*.png  # one mask per ROI, same file name, uint8 codes 0-21 (1 "
+                    "tumour, 2 stroma, 3 lymphocytic infiltrate, 4 necrosis/debris)"
+                ),
                 notes=(
                     "CLIMB expects images/ and masks/ and 5,264 patches; how CLIMB tiled the ROIs "
                     "into patches is not documented in its repository."

@@ -81,10 +81,12 @@ class Cholec80(Dataset):
                     "archive from the link you receive and extract it into the raw folder."
                 ),
                 expected_layout=(
-                    "cholec80/videos/video01.mp4 .. video80.mp4; "
-                    "cholec80/phase_annotations/videoXX-phase.txt (Frame, Phase); "
-                    "cholec80/tool_annotations/videoXX-tool.txt (Frame, Grasper, Bipolar, Hook, "
-                    "Scissors, Clipper, Irrigator, SpecimenBag)"
+                    "cholec80/videos/video*.mp4  # the 80 videos, video01.mp4 to video80.mp4 (25 "
+                    "fps)\n"
+                    "cholec80/phase_annotations/video*-phase.txt  # Frame, Phase for every frame "
+                    "(7 phases)\n"
+                    "cholec80/tool_annotations/video*-tool.txt  # Frame, Grasper, Bipolar, Hook, "
+                    "Scissors, Clipper, Irrigator, SpecimenBag, once per second"
                 ),
             ),
         ),

@@ -80,9 +80,12 @@ class EchoNetDynamic(Dataset):
                     "it into the raw folder."
                 ),
                 expected_layout=(
-                    "EchoNet-Dynamic/FileList.csv (FileName, EF, ESV, EDV, FrameHeight, FrameWidth, "
-                    "FPS, NumberOfFrames, Split); EchoNet-Dynamic/VolumeTracings.csv (FileName, X1, "
-                    "Y1, X2, Y2, Frame); EchoNet-Dynamic/Videos/<FileName>.avi"
+                    "EchoNet-Dynamic/FileList.csv  # FileName, EF, ESV, EDV, FrameHeight, "
+                    "FrameWidth, FPS, NumberOfFrames, Split (one row per video)\n"
+                    "EchoNet-Dynamic/VolumeTracings.csv  # FileName, X1, Y1, X2, Y2, Frame "
+                    "(left-ventricle tracings at end-systole and end-diastole)\n"
+                    "EchoNet-Dynamic/Videos/*.avi  # one 112x112 video per FileList row, named "
+                    "<FileName>.avi"
                 ),
             ),
         ),
