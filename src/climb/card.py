@@ -263,7 +263,9 @@ class Source:
     - ``manual``: ``url`` of the page where access is requested and ``instructions``.
 
     ``role`` says what the source provides (``data``, ``labels``, ``splits``, ``metadata``);
-    ``include`` optionally restricts which files of the source are needed.
+    ``include`` optionally restricts which files of the source are needed. ``alternate``
+    marks another copy of the data of the card's first data source (e.g. a Kaggle mirror of a
+    PhysioNet project): ``climb fetch`` skips it unless asked (``--source``).
     """
 
     kind: SourceKind
@@ -278,6 +280,8 @@ class Source:
     instructions: str = ""
     expected_layout: str = ""
     notes: str = ""
+    #: Another copy of the data of the card's first data source; not fetched unless asked.
+    alternate: bool = False
 
     def validate(self, owner: str) -> None:
         k = self.kind
@@ -447,6 +451,7 @@ class DatasetCard:
             if not isinstance(s, Source):
                 _fail(owner, "sources", f"must hold Source objects, got {type(s).__name__}")
             s.validate(owner)
+        self._validate_alternates(owner)
         _check_url(owner, "homepage", self.homepage, required=True)
         if not self.citation.strip().startswith("@") or "{" not in self.citation:
             _fail(owner, "citation", "must be a BibTeX entry (starting with '@type{key,')")
@@ -474,11 +479,39 @@ class DatasetCard:
             if not isinstance(a, str) or not a:
                 _fail(owner, "aliases", "must be non-empty strings")
 
+    def _validate_alternates(self, owner: str) -> None:
+        data = [i for i, s in enumerate(self.sources, 1) if s.role == "data"]
+        for i, s in enumerate(self.sources, 1):
+            if s.alternate and s.role != "data":
+                _fail(
+                    owner,
+                    f"sources[{i}].alternate",
+                    f"only applies to data sources (this one has role {s.role!r})",
+                    fix="remove alternate=True, or give the source role='data'",
+                )
+        if data and self.sources[data[0] - 1].alternate:
+            _fail(
+                owner,
+                f"sources[{data[0]}].alternate",
+                "the card's first data source is the primary copy and cannot be an "
+                "alternate; an alternate needs a non-alternate data source before it",
+                fix="list the primary (non-alternate) data source first",
+            )
+
     # ---------------------------------------------------------------- helpers
     @property
     def automatable(self) -> bool:
-        """True when every data source can be fetched without a person's help."""
-        return all(s.automatable for s in self.sources)
+        """True when every source fetched by default (alternates aside) can be fetched
+        without a person's help."""
+        return all(s.automatable for s in self.sources if not s.alternate)
+
+    def primary_source(self) -> int | None:
+        """0-based index of the card's first data source (the copy alternates stand in for)."""
+        return next((i for i, s in enumerate(self.sources) if s.role == "data"), None)
+
+    def alternates(self) -> list[int]:
+        """0-based indices of the alternate sources."""
+        return [i for i, s in enumerate(self.sources) if s.alternate]
 
     def task(self, name: str) -> Task:
         for t in self.tasks:

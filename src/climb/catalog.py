@@ -186,8 +186,16 @@ def card_markdown(card: DatasetCard, heading: str = "##") -> str:
                 + ", ".join(f"{i} `{c}`" for i, c in enumerate(t.classes))
             )
     lines += ["", f"{h}# Sources", ""]
-    for s in card.sources:
-        line = f"- {s.describe()} — {s.role}"
+    primary = card.primary_source()
+    for n, s in enumerate(card.sources, 1):
+        # numbered as `climb fetch KEY --source N` takes them
+        line = f"- source {n}: {s.describe()} — {s.role}"
+        if s.alternate and primary is not None:
+            spec = s.kind if sum(x.kind == s.kind for x in card.sources) == 1 else str(n)
+            line += (
+                f", an alternate copy of source {primary + 1} (not fetched by default: "
+                f"`climb fetch {card.key} --source {spec}`)"
+            )
         if s.include:
             line += f"; files: {', '.join(f'`{p}`' for p in s.include)}"
         if s.url and s.kind not in ("url", "manual"):

@@ -36,7 +36,21 @@ def manual() -> DatasetCard:
     )
 
 
+def alt() -> DatasetCard:
+    """A primary url copy, an alternate Kaggle copy of the same data, and a splits file."""
+    base = os.environ.get("FETCHTEST_ALT_URL", "https://example.org/blob")
+    return card(
+        "fetchtest_alt",
+        (
+            Source(kind="url", url=f"{base}/primary.bin"),
+            Source(kind="kaggle", id="owner/alt-copy", alternate=True),
+            Source(kind="url", url=f"{base}/splits.csv", role="splits"),
+        ),
+    )
+
+
 CARDS: dict[str, Callable[[], DatasetCard]] = {
+    "fetchtest_alt": alt,
     "fetchtest_big": big,
     "fetchtest_cred": cred,
     "fetchtest_manual": manual,

@@ -1,14 +1,18 @@
-"""Loopback emulators of PhysioNet, Kaggle, Zenodo, GitHub, the HF Hub and TCIA, with faults.
+"""Loopback emulators of PhysioNet, Kaggle, Zenodo, GitHub, the HF Hub, TCIA and public S3
+buckets, with faults.
 
 One threaded HTTP/1.1 server on 127.0.0.1 serves every service under its own prefix, so each
 client base URL is ``<server>/<prefix>`` (``/physionet``, ``/kaggle``, ``/zenodo``, ``/gh``,
-``/ghapi``, ``/ghraw``, ``/hf``, ``/tcia``). The wire behaviour follows
+``/ghapi``, ``/ghraw``, ``/hf``, ``/tcia``, ``/s3``). S3 is path-style: anonymous
+ListObjectsV2 (``GET /s3/<bucket>?list-type=2&prefix=&continuation-token=``, XML, ``s3_page``
+keys per page), object GETs, 403 AccessDenied for buckets in ``s3_unlisted``. The wire behaviour follows
 ``shared/reference/source-apis.md``: status codes, headers, bodies, redirects and Range.
 
 Faults are queued per request path (consumed one per request, ``*`` suffix = forever):
 ``drop`` (full Content-Length, half the body, close), ``truncate`` (no length, half the body,
 close), ``500``/``503``, ``429:<s>`` (Retry-After), ``norange`` (ignore Range), ``slow:<s>``
-(sleep before answering), ``corrupt`` (flip a byte), ``trickle`` (small slow chunks).
+(sleep before answering), ``corrupt`` (flip a byte), ``trickle`` (small slow chunks), ``403``
+(``/blob/`` paths: Forbidden).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+from xml.sax.saxutils import escape
 
 HTML_403 = (
     b"<!DOCTYPE html><html><head><title>403: Forbidden Access</title></head><body>"
@@ -66,6 +71,20 @@ class PhysioNetProject:
     signed: set[str] = field(default_factory=set)
     login_page: bool = False
     sums: bytes | None = None
+
+
+def s3_object(data: bytes, multipart: int = 0) -> Blob:
+    """An S3 object: ETag = quoted MD5, or a multipart-style ``"<hex>-<parts>"`` ETag."""
+    md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+    etag = f'"{md5}"' if not multipart else f'"{hashlib.md5(md5.encode()).hexdigest()}-{multipart}"'
+    return Blob(data, etag=etag)
+
+
+def s3_error(code: str, message: str) -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+        f"<Message>{message}</Message><RequestId>EMU</RequestId></Error>"
+    ).encode()
 
 
 def sha256sums(files: dict[str, bytes]) -> bytes:
@@ -112,6 +131,9 @@ class Emulator:
         self.releases: dict[tuple[str, str], dict[str, bytes]] = {}
         self.hf: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.tcia: dict[str, list[dict[str, Any]]] = {}
+        self.s3: dict[str, dict[str, Blob]] = {}  # bucket -> key -> object
+        self.s3_unlisted: set[str] = set()  # buckets whose listing is AccessDenied
+        self.s3_page = 1000
         self.blobs: dict[str, Blob] = {}
         self.faults: dict[str, list[str]] = defaultdict(list)
         self.log: list[dict[str, Any]] = []
@@ -136,6 +158,7 @@ class Emulator:
             "CLIMB_GITHUB_RAW_URL": f"{u}/ghraw",
             "CLIMB_HUGGINGFACE_URL": f"{u}/hf",
             "CLIMB_TCIA_URL": f"{u}/tcia",
+            "CLIMB_S3_URL": f"{u}/s3",
         }
 
     def fault(self, path: str, *faults: str) -> None:
@@ -228,6 +251,7 @@ class _Handler(BaseHTTPRequestHandler):
                 ("/gh/", self.gh),
                 ("/hf/", self.hf),
                 ("/tcia/", self.tcia),
+                ("/s3/", self.s3),
                 ("/blob/", self.blob),
             ):
                 if path.startswith(prefix):
@@ -343,6 +367,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def blob(self, path: str) -> None:
         blob = self.emulator.blobs.get("/blob" + path)
+        if self.fault == "403":
+            return self.send_simple(403, HTML_403, "text/html")
         if blob is None:
             return self.send_simple(404, b"not found", "text/plain")
         self.send_blob(blob)
@@ -666,3 +692,49 @@ class _Handler(BaseHTTPRequestHandler):
                 "application/json",
             )
         self.send_simple(404, b"", "text/plain")
+
+    # ------------------------------------------------------------------ S3 (path-style)
+    def s3(self, path: str) -> None:
+        em = self.emulator
+        bucket, _, key = path.lstrip("/").partition("/")
+        objects = em.s3.get(bucket)
+        xml = "application/xml"
+        if objects is None:
+            body = s3_error("NoSuchBucket", "The specified bucket does not exist")
+            return self.send_simple(404, body, xml)
+        if key:
+            blob = objects.get(key)
+            if blob is None:
+                return self.send_simple(404, s3_error("NoSuchKey", "no such key"), xml)
+            return self.send_blob(blob)
+        if bucket in em.s3_unlisted:
+            return self.send_simple(403, s3_error("AccessDenied", "Access Denied"), xml)
+        if self.query.get("list-type") != "2":
+            return self.send_simple(400, s3_error("InvalidArgument", "list-type"), xml)
+        prefix = self.query.get("prefix", "")
+        keys = sorted(k for k in objects if k.startswith(prefix))
+        token = self.query.get("continuation-token")
+        start = int(base64.b64decode(token).decode()) if token else 0
+        page = keys[start : start + em.s3_page]
+        more = start + len(page) < len(keys)
+        parts = [
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
+            f"<Name>{escape(bucket)}</Name><Prefix>{escape(prefix)}</Prefix>",
+            f"<KeyCount>{len(page)}</KeyCount><MaxKeys>{em.s3_page}</MaxKeys>",
+            f"<IsTruncated>{'true' if more else 'false'}</IsTruncated>",
+        ]
+        for k in page:
+            b = objects[k]
+            parts.append(
+                f"<Contents><Key>{escape(k)}</Key><LastModified>2017-01-01T00:00:00.000Z"
+                f"</LastModified><ETag>{b.etag.replace(chr(34), '&quot;')}</ETag>"
+                f"<Size>{len(b.data)}</Size><StorageClass>STANDARD</StorageClass></Contents>"
+            )
+        if token:
+            parts.append(f"<ContinuationToken>{escape(token)}</ContinuationToken>")
+        if more:
+            nxt = base64.b64encode(str(start + len(page)).encode()).decode()
+            parts.append(f"<NextContinuationToken>{nxt}</NextContinuationToken>")
+        parts.append("</ListBucketResult>")
+        self.send_simple(200, "".join(parts).encode(), xml)

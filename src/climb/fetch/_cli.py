@@ -24,6 +24,13 @@ def register(app: typer.Typer) -> None:
             [], "--include", help="Only files matching this glob (repeatable)."
         ),
         exclude: list[str] = typer.Option([], "--exclude", help="Skip files matching this glob."),
+        source: list[str] = typer.Option(
+            [],
+            "--source",
+            help="Fetch exactly these sources (repeatable): a number as 'climb datasets show' "
+            "lists them, a kind (physionet, kaggle, ...) or an id. Default: every source but "
+            "the alternate copies.",
+        ),
         workers: int | None = typer.Option(
             None, "--workers", "-j", min=1, help="Parallel downloads."
         ),
@@ -33,7 +40,11 @@ def register(app: typer.Typer) -> None:
         """Download datasets into <root>/raw/<key>/, verified and resumable."""
         from climb.fetch._commands import run_fetch
 
-        _exit(run_fetch(keys, root, tuple(include), tuple(exclude), workers, dry_run, quiet))
+        _exit(
+            run_fetch(
+                keys, root, tuple(include), tuple(exclude), workers, dry_run, quiet, tuple(source)
+            )
+        )
 
     @app.command("verify", rich_help_panel="Data")
     def verify(

@@ -23,13 +23,17 @@ def run_fetch(
     workers: int | None,
     dry_run: bool,
     quiet: bool,
+    sources: tuple[str, ...] = (),
 ) -> int:
-    from climb.fetch.api import Session
+    """``sources``: ``--source`` SPECs, applied to every key (see ``api.select_sources``)."""
+    from climb.fetch.api import Session, select_sources
     from climb.fetch.config import load_config
     from climb.fetch.progress import make_progress
     from climb.registry import get_card
 
     cards = [get_card(k) for k in keys]  # unknown keys fail before any download
+    for card in cards:  # so do --source SPECs a card does not have
+        select_sources(card, sources)
     config = load_config()
     progress = make_progress(config.progress_interval, quiet or dry_run)
     code = 0
@@ -37,9 +41,9 @@ def run_fetch(
         for card in cards:
             try:
                 if dry_run:
-                    _dry_run(session, card, root, include, exclude)
+                    _dry_run(session, card, root, include, exclude, sources)
                     continue
-                result = session.fetch(card, root, include, exclude)
+                result = session.fetch(card, root, include, exclude, sources)
             except ClimbError as exc:
                 if len(cards) == 1:
                     raise
@@ -61,6 +65,7 @@ def run_fetch(
                         "again to retry (it resumes)"
                     )
                     code = code or 1
+            _skipped_note(card, result.skipped_alternates)
             if result.manual_ok:
                 _echo(f"{card.key}: recorded {result.manual_ok} file(s) you placed")
             for src, missing in result.manual_missing:
@@ -92,8 +97,19 @@ def _manual_steps(key: str, src, folder: Path, missing: list[str]) -> None:  # t
     _echo(f"  then run 'climb fetch {key}' again to verify and record them.")
 
 
-def _dry_run(session, card, root, include, exclude) -> None:  # type: ignore[no-untyped-def]
-    plan = session.plan(card, root, include, exclude)
+def _skipped_note(card, skipped: list[int]) -> None:  # type: ignore[no-untyped-def]
+    from climb.fetch.api import source_spec
+
+    for i in skipped:
+        cmd = f"climb fetch {card.key} --source {source_spec(card, i)}"
+        _echo(
+            f"{card.key}: skipped source {i + 1}, {card.sources[i].describe()} (an alternate "
+            f"copy of the same data); fetch it with '{cmd}'"
+        )
+
+
+def _dry_run(session, card, root, include, exclude, sources=()) -> None:  # type: ignore[no-untyped-def]
+    plan = session.plan(card, root, include, exclude, sources)
     _echo(f"{card.key} -> {plan.folder}")
     for f in plan.files:
         size = human_bytes(f.size) if f.size is not None else "?"
@@ -101,6 +117,7 @@ def _dry_run(session, card, root, include, exclude) -> None:  # type: ignore[no-
         _echo(f"  {size:>10}  {f.path}{note}")
     for src, folder in plan.manual:
         _echo(f"  {'manual':>10}  {src.describe()} -> {folder}")
+    _skipped_note(card, plan.skipped_alternates)
     unknown = f" + {plan.unknown} of unknown size" if plan.unknown else ""
     _echo(f"{card.key}: {len(plan.files)} files, {human_bytes(plan.known_bytes)}{unknown}")
 
@@ -140,8 +157,9 @@ def run_access(key: str | None) -> int:
     selected = [get_card(key)] if key else cards()
     for card in selected:
         _echo(f"{card.key} ({card.name}): access = {card.access}")
-        for info in access_info(card, creds, config):
-            _echo(f"  - {info.source}: needs {info.needs}")
+        for src, info in zip(card.sources, access_info(card, creds, config), strict=True):
+            alt = " (alternate copy, fetched only with --source)" if src.alternate else ""
+            _echo(f"  - {info.source}{alt}: needs {info.needs}")
             if info.configured is not None:
                 state = (
                     f"configured (from {info.origin})"

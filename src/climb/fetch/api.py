@@ -3,6 +3,12 @@
 Layout of ``<root>/raw/<key>/``: the files of the card's first source sit directly in the
 folder; every further source goes into a sub-folder named after its id (see
 :func:`source_folder`), so two sources can never overwrite each other's files.
+
+Which sources: by default every source except the alternates (``Source.alternate``: another copy
+of the card's first data source); ``sources`` (``climb fetch --source SPEC``) selects exactly
+which ones, by 1-based number (as ``climb datasets show`` numbers them), kind or id. When the
+primary data source is refused for access reasons, the error names the alternate and the exact
+``--source`` command (:func:`alternate_hint`).
 """
 
 from __future__ import annotations
@@ -18,8 +24,8 @@ from pathlib import Path
 from climb.card import DatasetCard, Source
 from climb.errors import ClimbError
 from climb.fetch.config import FetchConfig, load_config
-from climb.fetch.credentials import Credentials
-from climb.fetch.engine import Engine, FetchSummary
+from climb.fetch.credentials import Credentials, CredentialsError
+from climb.fetch.engine import AccessError, Engine, FetchSummary
 from climb.fetch.manifest import MANIFEST_NAME, Manifest, utcnow
 from climb.fetch.progress import Progress
 from climb.fetch.sources import plugin
@@ -48,12 +54,81 @@ def source_folder(card: DatasetCard, index: int) -> str:
     return name if name not in taken else f"{name}-{index}"
 
 
+def source_spec(card: DatasetCard, index: int) -> str:
+    """The ``--source`` SPEC naming exactly the card's ``index``-th (0-based) source: its kind
+    when no other source of the card has that kind, else its 1-based number."""
+    s = card.sources[index]
+    return s.kind if sum(x.kind == s.kind for x in card.sources) == 1 else str(index + 1)
+
+
+def _numbered(card: DatasetCard) -> str:
+    return "; ".join(
+        f"{i} = {s.kind} ({s.describe()}{', alternate' if s.alternate else ''})"
+        for i, s in enumerate(card.sources, 1)
+    )
+
+
+def select_sources(card: DatasetCard, specs: tuple[str, ...] = ()) -> list[int]:
+    """0-based indices of the sources to fetch: every non-alternate source when ``specs`` is
+    empty, else exactly the sources named by ``specs`` (a 1-based number, a kind or an id)."""
+    if not specs:
+        return [i for i, s in enumerate(card.sources) if not s.alternate]
+    chosen: set[int] = set()
+    for raw in specs:
+        spec = raw.strip()
+        if spec.isdigit():
+            n = int(spec)
+            if not 1 <= n <= len(card.sources):
+                raise ClimbError(
+                    f"{card.key} has no source number {n} (it has {len(card.sources)})",
+                    where=f"--source {raw}",
+                    fix=f"choose from: {_numbered(card)} ('climb datasets show {card.key}')",
+                )
+            chosen.add(n - 1)
+            continue
+        hits = [i for i, s in enumerate(card.sources) if spec and spec in (s.kind, s.id)]
+        if not hits:
+            raise ClimbError(
+                f"{card.key} has no source {spec!r}",
+                where=f"--source {raw}",
+                fix=f"give a number, kind or id from: {_numbered(card)} "
+                f"('climb datasets show {card.key}')",
+            )
+        chosen.update(hits)
+    return sorted(chosen)
+
+
+def alternate_hint(card: DatasetCard, index: int) -> str | None:
+    """When the card's ``index``-th source is its primary data source and the card has
+    alternate copies: which, and the exact ``climb fetch --source`` command for each."""
+    if index != card.primary_source() or not card.alternates():
+        return None
+    others = [i for i in select_sources(card) if i != index]
+    options = []
+    for a in card.alternates():
+        cmd = " ".join(f"--source {source_spec(card, i)}" for i in sorted([a, *others]))
+        options.append(
+            f"source {a + 1}, {card.sources[a].describe()}: climb fetch {card.key} {cmd}"
+        )
+    return "the same data is also published as an alternate copy, " + "; or ".join(options)
+
+
+def _with_hint(card: DatasetCard, index: int, exc: ClimbError) -> None:
+    hint = alternate_hint(card, index)
+    if hint and hint not in (exc.fix or ""):
+        exc.fix = f"{exc.fix}; or fetch {hint}" if exc.fix else f"fetch {hint}"
+        exc.args = (exc.render(),)
+
+
 @dataclass
 class DatasetPlan:
     card: DatasetCard
     folder: Path
     files: list[RemoteFile] = field(default_factory=list)
     manual: list[tuple[Source, Path]] = field(default_factory=list)
+    #: 0-based indices of the sources planned, and of the alternates left out by default.
+    sources: list[int] = field(default_factory=list)
+    skipped_alternates: list[int] = field(default_factory=list)
 
     @property
     def known_bytes(self) -> int:
@@ -71,6 +146,7 @@ class DatasetResult:
     summary: FetchSummary | None = None
     manual_missing: list[tuple[Source, list[str]]] = field(default_factory=list)
     manual_ok: int = 0
+    skipped_alternates: list[int] = field(default_factory=list)
 
 
 def _prefixed(rf: RemoteFile, prefix: str) -> RemoteFile:
@@ -83,15 +159,23 @@ def plan_dataset(
     folder: Path,
     include: tuple[str, ...] = (),
     exclude: tuple[str, ...] = (),
+    sources: tuple[str, ...] = (),
 ) -> DatasetPlan:
-    plan = DatasetPlan(card, folder)
-    for i, s in enumerate(card.sources):
+    plan = DatasetPlan(card, folder, sources=select_sources(card, sources))
+    if not sources:
+        plan.skipped_alternates = card.alternates()
+    for i in plan.sources:
+        s = card.sources[i]
         prefix = source_folder(card, i)
         if s.kind == "manual":
             plan.manual.append((s, folder / prefix if prefix else folder))
             continue
-        files = [_prefixed(rf, prefix) for rf in plugin(s.kind).files(s, ctx)]
-        plan.files.extend(files)
+        try:
+            listed = plugin(s.kind).files(s, ctx)
+        except (AccessError, CredentialsError) as exc:
+            _with_hint(card, i, exc)
+            raise
+        plan.files.extend(_prefixed(rf, prefix) for rf in listed)
     if include or exclude:
         plain = [f.path for f in plan.files if f.extract == "no"]
         keep = select(plain, include, exclude)
@@ -132,8 +216,11 @@ class Session:
         root: str | os.PathLike[str] | None = None,
         include: tuple[str, ...] = (),
         exclude: tuple[str, ...] = (),
+        sources: tuple[str, ...] = (),
     ) -> DatasetPlan:
-        return plan_dataset(card, self.context(card), raw_dir(card.key, root), include, exclude)
+        return plan_dataset(
+            card, self.context(card), raw_dir(card.key, root), include, exclude, sources
+        )
 
     def fetch(
         self,
@@ -141,11 +228,13 @@ class Session:
         root: str | os.PathLike[str] | None = None,
         include: tuple[str, ...] = (),
         exclude: tuple[str, ...] = (),
+        sources: tuple[str, ...] = (),
     ) -> DatasetResult:
-        plan = self.plan(card, root, include, exclude)
-        result = DatasetResult(card.key, plan.folder)
+        plan = self.plan(card, root, include, exclude, sources)
+        result = DatasetResult(card.key, plan.folder, skipped_alternates=plan.skipped_alternates)
         manifest = Manifest(plan.folder, card.key)
-        for i, s in enumerate(card.sources):
+        for i in plan.sources:
+            s = card.sources[i]
             if s.kind != "manual":
                 manifest.record_source(
                     s.describe(),
@@ -158,9 +247,15 @@ class Session:
                     },
                 )
         if plan.files:
-            result.summary = self.engine.download_all(
-                plan.files, plan.folder, manifest, label=f"fetch {card.key}"
-            )
+            try:
+                result.summary = self.engine.download_all(
+                    plan.files, plan.folder, manifest, label=f"fetch {card.key}"
+                )
+            except AccessError as exc:
+                refused = [i for i in plan.sources if card.sources[i].describe() == exc.source]
+                if refused:
+                    _with_hint(card, refused[0], exc)
+                raise
         for s, folder in plan.manual:
             missing = check_layout(folder, s.expected_layout)
             if missing:
@@ -295,7 +390,10 @@ __all__ = [
     "Session",
     "VerifyReport",
     "access_info",
+    "alternate_hint",
     "plan_dataset",
+    "select_sources",
     "source_folder",
+    "source_spec",
     "verify_folder",
 ]

@@ -35,6 +35,10 @@ DEFAULT_URLS: dict[str, str] = {
     "github_raw": "https://raw.githubusercontent.com",
     "huggingface": "https://huggingface.co",
     "tcia": "https://nbia.cancerimagingarchive.net",
+    # S3 endpoint for url sources on Amazon S3 (bucket folders are listed with ListObjectsV2).
+    # Left at this default, each URL's own endpoint (region, virtual host) is used; set to a
+    # mirror (an S3-compatible server), every S3 URL is read path-style from it.
+    "s3": "https://s3.amazonaws.com",
 }
 
 

@@ -40,6 +40,10 @@ from climb.errors import ClimbError
 from climb.fetch.config import FetchConfig, config_dir
 
 
+class CredentialsError(ClimbError):
+    """The credentials a source needs are not configured (and no prompt was possible)."""
+
+
 class Secret:
     """A string that does not print itself."""
 
@@ -210,7 +214,7 @@ class Credentials:
                 with self._lock:
                     self._cache[service] = cred
                 return cred
-        raise ClimbError(
+        raise CredentialsError(
             f"{service} credentials are needed: {why}",
             where=where,
             fix=self.how(service),

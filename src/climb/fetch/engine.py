@@ -44,6 +44,9 @@ ErrorHook = Callable[[httpx.Response], ClimbError | None]
 class AccessError(ClimbError):
     """Credentials missing or refused, terms not accepted, a login page instead of data."""
 
+    #: ``Source.describe()`` of the file whose download was refused ('' when not known).
+    source: str = ""
+
 
 class Cancelled(Exception):
     """The run was interrupted; ``.part`` files stay for the next run."""
@@ -287,6 +290,7 @@ class Engine:
                         with lock:
                             summary.failed.append((rf.path, exc))
                         if isinstance(exc, AccessError):
+                            exc.source = exc.source or rf.source
                             fatal = exc
                             self.cancel.set()
                         continue

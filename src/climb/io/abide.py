@@ -60,9 +60,12 @@ def roi_urls(
     atlas: str = "cc200",
     base: str = ABIDE_BASE,
 ) -> list[tuple[str, str]]:
-    """(relative path, URL) of every subject's .1D file -- the file list ``climb fetch``
-    needs for the S3 prefix (S3 prefixes cannot be listed over plain HTTPS without the
-    ListObjects API; the phenotype table names every file)."""
+    """(relative path, URL) of every subject's .1D file, named by the phenotype table.
+
+    ``climb fetch`` does not need this: the bucket is public and listable, so the card's S3
+    prefix is listed with anonymous ListObjectsV2 over HTTPS (see
+    :mod:`climb.fetch.sources.url`). This is for checking that every subject of the table has
+    a file, or for fetching a pipeline/strategy/atlas other than the card's."""
     return [
         (
             roi_path(s.file_id, pipeline, strategy, atlas),

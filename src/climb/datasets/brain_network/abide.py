@@ -71,12 +71,12 @@ class ABIDE(Dataset):
                 kind="url",
                 url=ABIDE_S3 + "Outputs/cpac/filt_noglobal/rois_cc200/",
                 notes=(
-                    "Public S3 prefix (anonymous HTTPS, no listing needed), one file per subject: "
-                    "<prefix><FILE_ID>_rois_cc200.1D for every FILE_ID != 'no_filename' in the "
-                    "phenotype table (1,035 files, about 1 MB each). The file list is derived "
-                    "from the phenotype source: climb.io.abide.roi_urls(read_phenotype(csv)) "
-                    "gives (relative path, URL) pairs; files land in raw/abide/ under "
-                    "Outputs/cpac/filt_noglobal/rois_cc200/. Other pipelines/strategies/atlases: "
+                    "Public S3 prefix, listed by climb fetch with anonymous S3 ListObjectsV2 "
+                    "(sizes and MD5 ETags checked), one file per subject: "
+                    "<FILE_ID>_rois_cc200.1D for every FILE_ID != 'no_filename' in the "
+                    "phenotype table (1,035 files, about 1 MB each); files land in "
+                    "raw/abide/rois_cc200/. climb.io.abide.roi_urls(read_phenotype(csv)) gives "
+                    "the same list from the phenotype table. Other pipelines/strategies/atlases: "
                     "Outputs/<cpac|ccs|dparsf|niak>/<filt_global|filt_noglobal|nofilt_*>/rois_<atlas>/."
                 ),
             ),

@@ -74,8 +74,11 @@ class ChapmanShaoxing(Dataset):
                 notes=(
                     "Native source: 'A large scale 12-lead electrocardiogram database for "
                     "arrhythmia study' (Chapman-Shaoxing + Ningbo, 45,152 records, WFDBRecords/). "
-                    "The original CLIMB code points here (a directory URL, not an archive)."
+                    "The original CLIMB code points here (a directory URL, not an archive). A superset "
+                    "of the Challenge copy: it also holds Ningbo's records, so a store prepared "
+                    "from this copy alone includes them (not checked against CLIMB's id list)."
                 ),
+                alternate=True,
             ),
             Source(
                 kind="github",

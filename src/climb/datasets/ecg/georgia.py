@@ -66,7 +66,8 @@ class Georgia(Dataset):
             Source(
                 kind="kaggle",
                 id="bjoernjostein/georgia-12lead-ecg-challenge-database",
-                notes="The source named in the original code (version 1); same records.",
+                notes=("The source named in the original code (version 1); same records."),
+                alternate=True,
             ),
             Source(
                 kind="github",

@@ -72,7 +72,12 @@ class PTBXL(Dataset):
                 id="challenge-2020",
                 version="1.0.2",
                 include=("training/ptb-xl/*",),
-                notes="Challenge-2020 copy (HR*.hea/.mat with SNOMED-CT #Dx) used by CLIMB's split CSV.",
+                notes=(
+                    "Challenge-2020 copy (HR*.hea/.mat with SNOMED-CT #Dx) whose record ids "
+                    "CLIMB's split CSV uses; the adapter maps ecg_id to the same ids, so the "
+                    "native copy is enough."
+                ),
+                alternate=True,
             ),
             Source(
                 kind="github",

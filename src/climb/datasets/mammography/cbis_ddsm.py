@@ -77,6 +77,7 @@ class CBISDDSM(Dataset):
                     "JPEG re-encoding named in the original docstring; an alternative to the "
                     "TCIA DICOMs, not the default."
                 ),
+                alternate=True,
             ),
         ),
         homepage="https://www.cancerimagingarchive.net/collection/cbis-ddsm/",
