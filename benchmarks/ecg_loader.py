@@ -1,18 +1,24 @@
 """ECG loader benchmark: random-order batches of 12 x 5000 float32 ECGs from a climb store.
 
-Compares, over the same block-shuffled batch order (one epoch, single process, warm page cache):
+Compares, over the same block-shuffled batch order (single process, warm page cache; median of
+``--repeat`` rounds, each round running every loader once in turn):
 
-- ``store``: climb.data (StoreDataset + ChunkBatchSampler, whole-chunk zarr reads) on a store
-  written with the ECG adapters' settings (chunks of 32 records, blosc-zstd level 3 + shuffle);
-- ``store-lz4`` / ``store-raw``: the same loader on a blosc-lz4 / an uncompressed store
-  (isolates the decode cost of the codec);
+- ``store``: climb.data (StoreDataset + ChunkBatchSampler) on a store written with the ECG
+  adapters' settings (``climb.datasets.ecg._ecg``: chunks of 32 records, ``ECG_CODEC`` = int16
+  µV, uncompressed, read straight from the chunk files by ``climb.store.reader.ChunkRows``);
+- ``store-zarr``: the same store read through zarr (``CLIMB_DIRECT_READ=0``);
+- ``store-f32``: float32, uncompressed (direct reads);
+- ``store-zstd`` / ``store-lz4``: float32 with blosc-zstd 3 (the ECG default before) / blosc-lz4,
+  and int16 µV with blosc-lz4 (decoded by zarr; isolates the decode cost of a codec);
 - ``npy-mmap``: the same arrays from one uncompressed memory-mapped ``.npy`` (fancy indexing);
-- ``per-record .mat``: one Challenge-style ``.mat`` file per sample (``val`` int16, scipy.io),
-  as CLIMB's loaders read them (measured on a subset of files, random order).
+- ``per-record .mat``: one Challenge-style ``.mat`` file per sample (``val`` int16, gain 1000),
+  ``scipy.io.loadmat`` + conversion to float32 mV, as CLIMB's loaders read them (a subset of
+  files, random order).
 
 Full mode also measures memory: with 2 DataLoader workers, the loader's extra memory (PSS of the
 main process and its workers, minus the main process before the loader started) over a store
-of >= 4 GiB. Data is generated under a temporary directory and removed afterwards.
+(ECG default settings) of >= 4 GiB. Data is generated under a temporary directory and removed
+afterwards.
 
     python benchmarks/ecg_loader.py --quick          # ~1 min
     python benchmarks/ecg_loader.py                  # full: + memory check on a >= 4 GiB store
@@ -34,8 +40,25 @@ from typing import Any
 
 import numpy as np
 
-LEADS, LENGTH, CHUNK = 12, 5000, 32
+from climb.datasets.ecg._ecg import ECG_CHUNK, ECG_CODEC
+
+LEADS, LENGTH, CHUNK = 12, 5000, ECG_CHUNK
 SAMPLE_BYTES = LEADS * LENGTH * 4
+CODECS: dict[str, dict[str, Any]] = {
+    "default": dict(ECG_CODEC),
+    "f32": {"name": "none"},
+    "zstd": {"name": "blosc", "cname": "zstd", "clevel": 3, "shuffle": "shuffle"},
+    "lz4": {"name": "blosc", "cname": "lz4", "clevel": 5, "shuffle": "shuffle"},
+    "i16lz4": {**ECG_CODEC, "name": "blosc", "cname": "lz4", "clevel": 5, "shuffle": "shuffle"},
+}
+
+
+def _spec(codec: dict[str, Any]) -> Any:
+    from climb.store import FieldSpec
+
+    return FieldSpec(
+        "ecg", "float32", (LEADS, LENGTH), ("lead", "time"), "mV", 500.0, CHUNK, dict(codec)
+    )
 
 
 def synth_ecg(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -52,39 +75,13 @@ def write_data(root: Path, n: int, n_mat: int, seed: int = 0) -> dict[str, Path]
     import pandas as pd
     import scipy.io
 
-    from climb.store import FieldSpec, StoreWriter
+    from climb.store import StoreWriter
 
     rng = np.random.default_rng(seed)
-    paths = {
-        "store": root / "store",
-        "raw": root / "store_raw",
-        "lz4": root / "store_lz4",
-        "npy": root / "ecg.npy",
-        "mat": root / "mat",
-    }
-    specs = {
-        "store": FieldSpec("ecg", "float32", (LEADS, LENGTH), ("lead", "time"), "mV", 500.0, CHUNK),
-        "raw": FieldSpec(
-            "ecg",
-            "float32",
-            (LEADS, LENGTH),
-            ("lead", "time"),
-            "mV",
-            500.0,
-            CHUNK,
-            codec={"name": "none"},
-        ),
-        "lz4": FieldSpec(
-            "ecg",
-            "float32",
-            (LEADS, LENGTH),
-            ("lead", "time"),
-            "mV",
-            500.0,
-            CHUNK,
-            codec={"name": "blosc", "cname": "lz4", "clevel": 5, "shuffle": "shuffle"},
-        ),
-    }
+    paths = {k: root / f"store_{k}" for k in CODECS}
+    paths["npy"] = root / "ecg.npy"
+    paths["mat"] = root / "mat"
+    specs = {k: _spec(c) for k, c in CODECS.items()}
     writers = {
         k: StoreWriter(paths[k], key="bench", fields=[s], num_samples=n) for k, s in specs.items()
     }
@@ -134,14 +131,13 @@ def write_data(root: Path, n: int, n_mat: int, seed: int = 0) -> dict[str, Path]
 
 
 def write_big_store(path: Path, n: int, seed: int = 1) -> Path:
-    """Only the compressed store (for the memory check), written chunk group by chunk group."""
+    """Only the default store (for the memory check), written chunk group by chunk group."""
     import pandas as pd
 
-    from climb.store import FieldSpec, StoreWriter
+    from climb.store import StoreWriter
 
     rng = np.random.default_rng(seed)
-    spec = FieldSpec("ecg", "float32", (LEADS, LENGTH), ("lead", "time"), "mV", 500.0, CHUNK)
-    w = StoreWriter(path, key="bench_big", fields=[spec], num_samples=n)
+    w = StoreWriter(path, key="bench_big", fields=[_spec(ECG_CODEC)], num_samples=n)
     step = CHUNK * 16
     for s in range(0, n, step):
         w.write("ecg", s, synth_ecg(rng, min(step, n - s)))
@@ -188,43 +184,70 @@ def _warm(p: Path) -> None:
                 pass
 
 
-def bench_store(path: Path, batches: list[np.ndarray]) -> tuple[float, int]:
+def store_epoch(path: Path, batches: list[np.ndarray], direct: bool = True) -> Any:
+    """One epoch of ``StoreDataset[batch]`` (what the DataLoader calls: rows in array order)."""
     import torch
 
     from climb.data import StoreDataset
 
-    ds = StoreDataset(path, tasks="y", fields="ecg")
-    n = 0
-    t = time.perf_counter()
-    for b in batches:
-        out = ds[b]  # what the DataLoader calls: rows come back in array order
-        x: torch.Tensor = out["inputs"]["ecg"]
-        n += x.shape[0]
-    return n / (time.perf_counter() - t), n
+    os.environ["CLIMB_DIRECT_READ"] = "1" if direct else "0"
+    try:
+        ds = StoreDataset(path, tasks="y", fields="ecg")
+        ds[batches[0]]  # open the store (and pick the read path) outside the clock
+    finally:
+        os.environ.pop("CLIMB_DIRECT_READ", None)
+
+    def run() -> int:
+        for b in batches:
+            assert ds[b]["inputs"]["ecg"].dtype == torch.float32
+        return sum(len(b) for b in batches)
+
+    return run
 
 
-def bench_npy(path: Path, batches: list[np.ndarray]) -> float:
+def npy_epoch(path: Path, batches: list[np.ndarray]) -> Any:
     import torch
 
     mm = np.load(path, mmap_mode="r")
-    n = 0
-    t = time.perf_counter()
-    for b in batches:
-        x = torch.from_numpy(np.ascontiguousarray(mm[np.sort(b)]))
-        n += x.shape[0]
-    return n / (time.perf_counter() - t)
+
+    def run() -> int:
+        for b in batches:
+            torch.from_numpy(np.ascontiguousarray(mm[np.sort(b)]))
+        return sum(len(b) for b in batches)
+
+    return run
 
 
-def bench_mat(path: Path, n_files: int, n_reads: int, seed: int = 0) -> float:
+def mat_epoch(path: Path, n_files: int, n_reads: int, seed: int = 0) -> Any:
+    """One ``.mat`` per sample: ``scipy.io.loadmat`` + int16 -> float32 mV (gain 1000)."""
     import scipy.io
     import torch
 
     order = np.random.default_rng(seed).integers(0, n_files, n_reads)
-    t = time.perf_counter()
-    for i in order:
-        v = scipy.io.loadmat(path / f"A{i:05d}.mat")["val"]
-        torch.from_numpy(v.astype(np.float32) / 1000.0)
-    return n_reads / (time.perf_counter() - t)
+
+    def run() -> int:
+        for i in order:
+            v = scipy.io.loadmat(path / f"A{i:05d}.mat")["val"]
+            torch.from_numpy(v.astype(np.float32) / np.float32(1000.0))
+        return n_reads
+
+    return run
+
+
+def interleaved(loaders: dict[str, Any], repeat: int, slow: tuple[str, ...]) -> dict[str, float]:
+    """samples/s of each loader: the median of ``repeat`` rounds, each round running every
+    loader once in turn (so load from other jobs hits all loaders alike); loaders in ``slow``
+    run every other round only."""
+    times: dict[str, list[float]] = {k: [] for k in loaders}
+    counts: dict[str, int] = {}
+    for i in range(repeat):
+        for k, run in loaders.items():
+            if k in slow and i % 2:
+                continue
+            t = time.perf_counter()
+            counts[k] = run()
+            times[k].append(time.perf_counter() - t)
+    return {k: counts[k] / float(np.median(v)) for k, v in times.items()}
 
 
 def _pss(pid: int) -> int:
@@ -269,9 +292,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--big-n",
         type=int,
-        default=24000,
-        help="records of the memory-check store (full mode; 24000 = ~4.4 GiB on disk)",
+        default=36000,
+        help="records of the memory-check store (full mode; 36000 = ~4.02 GiB on disk)",
     )
+    ap.add_argument("--repeat", type=int, default=7, help="rounds of epochs (median)")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--tmp", default=None, help="where to generate data (default: system tmp)")
     ap.add_argument("--keep", action="store_true", help="keep the generated data")
@@ -296,23 +320,36 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         paths = write_data(root, n, n_mat)
         res["generate_s"] = round(time.perf_counter() - t, 1)
-        res["store_bytes"] = _du(paths["store"])
+        for k in CODECS:
+            res[f"store_{k}_bytes"] = _du(paths[k])
+        res["store_bytes"] = res["store_default_bytes"]
         res["raw_bytes"] = n * SAMPLE_BYTES
-        res["store_lz4_bytes"] = _du(paths["lz4"])
-        for k in ("store", "raw", "lz4", "npy"):
+        res["bytes_per_record"] = {k: res[f"store_{k}_bytes"] / n for k in CODECS}
+        for k in (*CODECS, "npy", "mat"):
             _warm(paths[k])
         chunk_ids = np.arange(n) // CHUNK
         batches = ChunkBatchSampler(chunk_ids, args.batch_size, seed=0).batches(0)
-        res["store_sps"], _ = bench_store(paths["store"], batches)
-        res["store_raw_sps"], _ = bench_store(paths["raw"], batches)
-        res["store_lz4_sps"], _ = bench_store(paths["lz4"], batches)
-        res["npy_mmap_sps"] = bench_npy(paths["npy"], batches)
-        res["mat_sps"] = bench_mat(paths["mat"], n_mat, min(2000, 4 * n_mat))
+        loaders = {
+            "store": store_epoch(paths["default"], batches),
+            "npy_mmap": npy_epoch(paths["npy"], batches),
+            "mat": mat_epoch(paths["mat"], n_mat, min(1000, 4 * n_mat)),
+            "store_zarr": store_epoch(paths["default"], batches, direct=False),
+            "store_f32": store_epoch(paths["f32"], batches),
+            "store_zstd": store_epoch(paths["zstd"], batches),
+            "store_lz4": store_epoch(paths["lz4"], batches),
+            "store_i16lz4": store_epoch(paths["i16lz4"], batches),
+        }
+        res["load_avg_before"] = os.getloadavg()
+        sps = interleaved(
+            loaders, args.repeat, slow=("store_zarr", "store_zstd", "store_lz4", "store_i16lz4")
+        )
+        res.update({f"{k}_sps": v for k, v in sps.items()})
         res["ratio_vs_npy"] = res["store_sps"] / res["npy_mmap_sps"]
-        res["ratio_raw_vs_npy"] = res["store_raw_sps"] / res["npy_mmap_sps"]
+        res["ratio_f32_vs_npy"] = res["store_f32_sps"] / res["npy_mmap_sps"]
         res["speedup_vs_mat"] = res["store_sps"] / res["mat_sps"]
+        res["load_avg"] = os.getloadavg()
         if not args.quick:
-            for k in ("store", "raw", "lz4", "npy", "mat"):  # free the disk first
+            for k in (*CODECS, "npy", "mat"):  # free the disk first
                 shutil.rmtree(paths[k], ignore_errors=True) if paths[k].is_dir() else paths[
                     k
                 ].unlink(missing_ok=True)
@@ -336,23 +373,29 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(root, ignore_errors=True)
 
     rows = [
-        ("climb store (blosc-zstd3, chunks 32)", res["store_sps"]),
-        ("climb store (blosc-lz4, chunks 32)", res["store_lz4_sps"]),
-        ("climb store (uncompressed zarr)", res["store_raw_sps"]),
-        ("npy memory-map (same order)", res["npy_mmap_sps"]),
-        ("per-record .mat (scipy.io)", res["mat_sps"]),
+        ("climb store, int16 uV raw (ECG default)", res["store_sps"], "default"),
+        ("  same store read through zarr", res["store_zarr_sps"], "default"),
+        ("climb store, float32 raw", res["store_f32_sps"], "f32"),
+        ("climb store, blosc-zstd3 (old default)", res["store_zstd_sps"], "zstd"),
+        ("climb store, blosc-lz4", res["store_lz4_sps"], "lz4"),
+        ("climb store, int16 uV + blosc-lz4", res["store_i16lz4_sps"], "i16lz4"),
+        ("npy memory-map (same order)", res["npy_mmap_sps"], None),
+        ("per-record .mat (scipy.io)", res["mat_sps"], None),
     ]
     print(
         f"ECG loader: {n} records of 12x5000 float32, batch {args.batch_size}, "
-        f"{res['cpus']} CPUs, store {res['store_bytes'] / 2**30:.2f} GiB "
-        f"(raw {res['raw_bytes'] / 2**30:.2f} GiB)"
+        f"{res['cpus']} CPUs, load {res['load_avg_before'][0]:.2f}-{res['load_avg'][0]:.2f}, "
+        f"default store {res['store_bytes'] / 2**30:.2f} GiB "
+        f"(float32 raw {res['raw_bytes'] / 2**30:.2f} GiB)"
     )
-    print(f"{'loader':40s} {'samples/s':>12s} {'MB/s':>10s}")
-    for name, sps in rows:
-        print(f"{name:40s} {sps:12,.0f} {sps * SAMPLE_BYTES / 1e6:10,.0f}")
+    print(f"{'loader':42s} {'samples/s':>10s} {'MB/s':>8s} {'KB/record':>10s}")
+    for name, sps, k in rows:
+        kb = f"{res['bytes_per_record'][k] / 1e3:10,.0f}" if k else f"{'':10s}"
+        print(f"{name:42s} {sps:10,.0f} {sps * SAMPLE_BYTES / 1e6:8,.0f} {kb}")
     print(
-        f"store / npy-mmap: {res['ratio_vs_npy']:.2f}   (uncompressed store: "
-        f"{res['ratio_raw_vs_npy']:.2f})   store / per-record .mat: {res['speedup_vs_mat']:.1f}x"
+        f"store / npy-mmap: {res['ratio_vs_npy']:.2f}   float32 store: "
+        f"{res['ratio_f32_vs_npy']:.2f}   "
+        f"store / per-record .mat: {res['speedup_vs_mat']:.1f}x"
     )
     if "memory" in res:
         m = res["memory"]

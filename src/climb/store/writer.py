@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,48 @@ class FieldSpec:
         return d
 
 
+@contextmanager
+def quiet_zarr() -> Iterator[None]:
+    """Silence zarr's notice that numcodecs codecs (the scale filter of ``codec["scale"]``)
+    are not in the zarr v3 spec: zarr-python reads and writes them; say so once, in the docs."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Numcodecs codecs are not in the Zarr")
+        yield
+
+
+def _scale_filter(codec: Mapping[str, Any], dtype: str) -> Any:
+    """The scale filter of a field whose codec has ``scale`` (and ``astype``): values are stored
+    as ``round(x * scale)`` in ``astype`` (zarr codec ``numcodecs.fixedscaleoffset``, offset 0)
+    and read back as ``stored / scale`` in ``dtype``; ``None`` without ``scale``."""
+    if codec.get("scale") is None:
+        return None
+    from zarr.codecs.numcodecs import FixedScaleOffset
+
+    scale = codec["scale"]
+    astype = np.dtype(codec.get("astype", "int16"))
+    if np.dtype(dtype).kind != "f" or astype.kind not in "iu":
+        raise ClimbError(
+            f"codec scale needs a float field stored as integers (dtype {dtype}, astype {astype})",
+            fix="use a float32/float64 field and astype int8/int16/int32",
+        )
+    with quiet_zarr():
+        return FixedScaleOffset(scale=scale, offset=0, dtype=np.dtype(dtype).str, astype=astype.str)
+
+
+def quantize(codec: Mapping[str, Any], x: np.ndarray) -> np.ndarray:
+    """``x`` exactly as a field with ``codec`` stores and reads it back: with ``scale`` (and
+    ``astype``), ``round(x * scale) / scale``, clipped to the range of ``astype``, in x's float
+    dtype; the array unchanged otherwise. Writing the result stores it without loss, so sums
+    and digests taken from it (prepare takes them in-pass) equal those of the decoded store."""
+    scale = codec.get("scale")
+    if scale is None:
+        return x
+    info = np.iinfo(np.dtype(codec.get("astype", "int16")))
+    q = np.clip(np.round(np.asarray(x, dtype=np.float64) * scale), info.min, info.max)
+    q += 0.0  # -0.0 -> +0.0: the stored integer 0 reads back as +0.0
+    return (q / scale).astype(x.dtype)
+
+
 def _compressor(codec: Mapping[str, Any]) -> Any:
     from zarr.codecs import BloscCodec, ZstdCodec
 
@@ -72,22 +116,27 @@ def create_array(root: Path, spec: FieldSpec, num_samples: int) -> Any:
 
     path = Path(root) / "arrays" / f"{spec.name}.zarr"
     comp = _compressor(spec.codec)
-    return zarr.create_array(
-        store=str(path),
-        shape=(num_samples, *spec.shape),
-        chunks=(max(1, min(spec.chunks, max(num_samples, 1))), *spec.shape),
-        dtype=spec.dtype,
-        compressors=[comp] if comp is not None else None,
-        fill_value=0,
-        overwrite=True,
-        attributes={"climb_field": spec.to_meta()},
-    )
+    filt = _scale_filter(spec.codec, spec.dtype)
+    extra: dict[str, Any] = {"filters": [filt]} if filt is not None else {}
+    with quiet_zarr():
+        return zarr.create_array(
+            store=str(path),
+            shape=(num_samples, *spec.shape),
+            chunks=(max(1, min(spec.chunks, max(num_samples, 1))), *spec.shape),
+            dtype=spec.dtype,
+            compressors=[comp] if comp is not None else None,
+            fill_value=0,
+            overwrite=True,
+            attributes={"climb_field": spec.to_meta()},
+            **extra,
+        )
 
 
 def open_array_rw(root: Path, name: str) -> Any:
     import zarr
 
-    return zarr.open_array(str(Path(root) / "arrays" / f"{name}.zarr"), mode="r+")
+    with quiet_zarr():
+        return zarr.open_array(str(Path(root) / "arrays" / f"{name}.zarr"), mode="r+")
 
 
 def write_samples(root: Path, samples: Any, tasks: Mapping[str, Mapping[str, Any]]) -> None:
@@ -180,6 +229,9 @@ class StoreWriter:
 
     def write(self, field_name: str, start: int, data: np.ndarray) -> None:
         arr = self.arrays[field_name]
+        codec = self.fields[field_name].codec
+        if codec.get("scale") is not None:  # round and clip here: the filter would wrap around
+            data = quantize(codec, np.asarray(data, dtype=self.fields[field_name].dtype))
         arr[start : start + len(data)] = data
 
     def finalize(
@@ -252,7 +304,8 @@ def content_hash(
             h.update(name.encode())
             h.update(ragged_digest(path, name).encode())
             continue
-        arr = zarr.open_array(str(Path(path) / "arrays" / f"{name}.zarr"), mode="r")
+        with quiet_zarr():
+            arr = zarr.open_array(str(Path(path) / "arrays" / f"{name}.zarr"), mode="r")
         h.update(name.encode())
         h.update(array_digest(arr).encode())
     return h.hexdigest()

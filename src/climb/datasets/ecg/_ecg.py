@@ -11,12 +11,17 @@ Standardization rules (docs/prepare.md):
   ``flat_leads``; a record whose 12 leads are all flat is quarantined;
 - other sampling rates are resampled to 500 Hz with ``scipy.signal.resample_poly``;
 - longer than 10 s: the first 10 s are kept (as CLIMB does); shorter: zero-padded at the end,
-  with the number of real samples in ``n_valid``; shorter than 1 s: quarantined.
+  with the number of real samples in ``n_valid``; shorter than 1 s: quarantined;
+- values are rounded to whole µV and clipped to ±32.768 mV (int16 µV, ``ECG_CODEC``): exact for
+  sources stored as integers at a gain of 1000/mV (or a divisor of it) and kept at 500 Hz;
+  otherwise at most 0.5 µV off. Clipped samples are counted in ``clipped_samples``.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -27,7 +32,7 @@ import numpy as np
 from climb.io.wfdb import WfdbReadError, WfdbRecord, read_record
 from climb.prepare.adapter import BaseAdapter, PrepareOptions, RecordError
 from climb.prepare.transforms import STANDARD_LEADS, fit_length, flat_leads, lead_order, resample
-from climb.store.writer import FieldSpec
+from climb.store.writer import FieldSpec, quantize
 
 ECG7: tuple[str, ...] = ("normal", "cd", "mi", "sttc", "other", "afib", "hyp")
 FS = 500
@@ -36,7 +41,10 @@ LENGTH = FS * SECONDS
 MIN_SECONDS = 1.0
 # on-disk layout: see docs/benchmarks.md "## Store" (benchmarks/store_layout.py)
 ECG_CHUNK = 32
-ECG_CODEC = {"name": "blosc", "cname": "zstd", "clevel": 3, "shuffle": "shuffle"}
+# int16 µV (scale 1000 per mV), uncompressed: half the bytes of float32 and read straight from
+# the chunk files (climb.store.reader.ChunkRows); read back as float32 mV. Why: docs/store-format.md
+# "Codecs" and docs/benchmarks.md "## ECG loader". Before: blosc-zstd 3 + shuffle on float32.
+ECG_CODEC = {"name": "none", "scale": 1000, "astype": "int16"}
 CHALLENGE_CSV = {
     "ptbxl": "ptbxl_splits.csv",
     "cpsc2018": "CPSC_splits.csv",
@@ -157,6 +165,13 @@ class EcgAdapter(BaseAdapter):
 
     extra_code_files = (str(_maps_file("ecg7_snomed.csv")), str(_maps_file("ecg7_scp.csv")))
 
+    def code_digest(self) -> str:
+        """The code digest plus the field specs (dtype, chunks, codec): a store layout change
+        changes the prepare fingerprint, so old work directories are discarded."""
+        h = hashlib.sha256(super().code_digest().encode())
+        h.update(json.dumps([f.to_meta() for f in self.fields()], sort_keys=True).encode())
+        return h.hexdigest()
+
     def fields(self) -> list[FieldSpec]:
         return [
             FieldSpec(
@@ -222,11 +237,20 @@ class EcgAdapter(BaseAdapter):
         orig_len = x.shape[1]
         x = resample(x, rec.fs, FS, axis=1)
         x, n_valid = fit_length(x, LENGTH, axis=1)
+        lim = np.iinfo(np.int16)
+        clipped = int(np.count_nonzero((x > lim.max / 1000.0) | (x < lim.min / 1000.0)))
         cols = {
             "orig_fs": float(rec.fs),
             "orig_samples": int(orig_len),
             "n_valid": int(n_valid),
             "nan_samples": n_nan,
             "flat_leads": ",".join(STANDARD_LEADS[i] for i in np.flatnonzero(flat)),
+            "clipped_samples": clipped,
         }
-        return x.astype(np.float32), cols
+        return quantize_ecg(x), cols
+
+
+def quantize_ecg(x: np.ndarray) -> np.ndarray:
+    """float32 mV exactly as the ECG store holds it (``ECG_CODEC``: whole µV, int16 range), so
+    the statistics and digests prepare takes in-pass equal those of the decoded store."""
+    return quantize(ECG_CODEC, np.asarray(x, dtype=np.float64)).astype(np.float32)
