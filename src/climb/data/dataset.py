@@ -1,11 +1,12 @@
 """A torch Dataset over one climb store: a split, one or more tasks, one or more fields.
 
-Nothing is materialized: arrays stay in zarr and are read per batch; only the (small) label
+Nothing is materialized: arrays stay in the store and are read per batch; only the (small) label
 columns, ids and array row numbers of the selected samples are held in memory.
 
 Indexing with an ``int`` gives one sample; indexing with a sequence of positions (what
 :class:`~climb.data.samplers.ChunkBatchSampler` yields) gives a whole batch, read with one zarr
-read per run of consecutive chunks, with its rows in array order (``batch["index"]`` gives the
+read per run of consecutive chunks (uncompressed fields: one file read per run of consecutive
+rows), with its rows in array order (``batch["index"]`` gives the
 position of each row; :meth:`StoreDataset.get_batch` keeps the given order). A batch is a dict::
 
     {"inputs": {field: Tensor (B, *shape)},   # float32 unless the field says otherwise
@@ -99,7 +100,8 @@ class StoreDataset(Dataset[dict[str, Any]]):
             Transforms get a (B, *shape) float tensor and must be deterministic.
         rows: restrict further to these positions of the split (e.g. a few-shot subset).
         cache_chunks: keep the chunks decoded by the previous read (saves re-decoding the
-            chunk shared by two consecutive block-shuffled batches).
+            chunk shared by two consecutive block-shuffled batches; fields read straight from
+            uncompressed chunk files need no cache).
     """
 
     def __init__(
@@ -120,10 +122,12 @@ class StoreDataset(Dataset[dict[str, Any]]):
         all_fields: dict[str, dict[str, Any]] = dict(self.meta.get("fields", {}))
         all_tasks: dict[str, dict[str, Any]] = dict(self.meta.get("tasks", {}))
 
-        # fields
+        # fields (a field that holds a task's target, e.g. a segmentation mask, is not a
+        # default input)
+        targets = {str(s["field"]) for s in all_tasks.values() if s.get("field")}
         dense = [f for f, spec in all_fields.items() if not spec.get("ragged")]
         if fields is None:
-            self.fields = dense
+            self.fields = [f for f in dense if f not in targets]
         else:
             self.fields = [fields] if isinstance(fields, str) else list(fields)
         for f in self.fields:
@@ -134,8 +138,8 @@ class StoreDataset(Dataset[dict[str, Any]]):
                     fix=f"fields of this store: {', '.join(dense) or '(none)'}",
                 )
         # tasks
-        if tasks is None:
-            self.tasks = list(all_tasks)
+        if tasks is None:  # every task with a label column (not segmentation masks)
+            self.tasks = [t for t, s in all_tasks.items() if not s.get("field")]
         else:
             self.tasks = [tasks] if isinstance(tasks, str) else list(tasks)
         for t in self.tasks:
@@ -170,6 +174,14 @@ class StoreDataset(Dataset[dict[str, Any]]):
         self.labels: dict[str, np.ndarray] = {}
         for t in self.tasks:
             spec = self.task_specs[t]
+            if spec.get("field"):
+                raise ClimbError(
+                    f"task {t!r} of store {self.key!r} is a {spec['type']} task whose target is "
+                    f"the array field {spec['field']!r}, not a label column",
+                    where=self.path,
+                    fix=f"read it as a field (fields=[..., {spec['field']!r}]) and leave it out "
+                    "of tasks=",
+                )
             col = spec.get("column") or f"label__{t}"
             if col not in df.columns:
                 raise ClimbError(
@@ -241,8 +253,20 @@ class StoreDataset(Dataset[dict[str, Any]]):
 
         ``keep_order=False`` returns the rows in array order (what ``argsort`` of their array
         rows gives), which saves a scatter copy; :meth:`get_batch` then reports that order.
+
+        Uncompressed fields of a local store (the ECG default) skip zarr: each run of
+        consecutive rows is read from its chunk file straight into the batch
+        (:class:`climb.store.reader.ChunkRows`; the page cache replaces the chunk cache).
         """
-        arr = self._store().array(field)
+        st = self._store()
+        direct = st.direct_reader(field)
+        if direct is not None:
+            idx = self.array_index[positions]
+            rows = idx if keep_order else np.sort(idx, kind="stable")
+            out = np.empty((len(rows), *direct.row_shape), dtype=direct.dtype)
+            direct.read_into(rows, out)
+            return out
+        arr = st.array(field)
         idx = self.array_index[positions]
         c = self.chunk_len[field]
         out = np.empty((len(idx), *arr.shape[1:]), dtype=arr.dtype)
@@ -275,8 +299,9 @@ class StoreDataset(Dataset[dict[str, Any]]):
             for k, a, b in zip(uniq, starts, ends, strict=True):
                 rows = sidx[a:b] - int(k) * c
                 src = new[int(k)]
-                if len(rows) == len(src) and rows[0] == 0 and rows[-1] == len(src) - 1:
-                    out[a:b] = src  # whole chunk: a plain copy
+                whole = len(rows) == len(src) and rows[0] == 0 and rows[-1] == len(src) - 1
+                if whole and bool(np.all(np.diff(rows) == 1)):  # no repeats: the whole chunk
+                    out[a:b] = src  # a plain copy
                 else:
                     np.take(src, rows, axis=0, out=out[a:b])
         if self.cache_chunks:

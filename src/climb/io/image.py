@@ -29,6 +29,7 @@ import numpy as np
 
 ResizeMode = Literal["pad", "stretch", "crop"]
 Bit16Rule = Literal["minmax", "full"]
+Resample = Literal["bilinear", "nearest"]
 
 
 class ImageReadError(Exception):
@@ -130,9 +131,16 @@ def standardize(
     *,
     channels: int | None = None,
     mode: ResizeMode = "pad",
+    resample: Resample = "bilinear",
 ) -> np.ndarray:
-    """(H, W) or (H, W, C) uint8 -> (C, size, size) uint8, by ``mode`` (see module doc)."""
+    """(H, W) or (H, W, C) uint8 -> (C, size, size) uint8, by ``mode`` (see module doc).
+
+    ``resample="nearest"`` keeps the values (class codes of a segmentation mask) with the same
+    geometry (size, offsets, padding with 0) as the default bilinear resize of an image of the
+    same size."""
     from PIL import Image
+
+    filt = {"bilinear": Image.Resampling.BILINEAR, "nearest": Image.Resampling.NEAREST}[resample]
 
     if img.ndim == 2:
         img = img[..., None]
@@ -148,17 +156,17 @@ def standardize(
     h, w = img.shape[:2]
     pil = Image.fromarray(img[..., 0] if c_out == 1 else img)
     if mode == "stretch":
-        out = np.asarray(pil.resize((size, size), Image.Resampling.BILINEAR))
+        out = np.asarray(pil.resize((size, size), filt))
     elif mode == "crop":
         s = size / min(h, w)
         nw, nh = max(size, round(w * s)), max(size, round(h * s))
-        r = np.asarray(pil.resize((nw, nh), Image.Resampling.BILINEAR))
+        r = np.asarray(pil.resize((nw, nh), filt))
         y0, x0 = (nh - size) // 2, (nw - size) // 2
         out = r[y0 : y0 + size, x0 : x0 + size]
     elif mode == "pad":
         s = size / max(h, w)
         nw, nh = max(1, min(size, round(w * s))), max(1, min(size, round(h * s)))
-        r = np.asarray(pil.resize((nw, nh), Image.Resampling.BILINEAR))
+        r = np.asarray(pil.resize((nw, nh), filt))
         out = np.zeros((size, size, c_out) if c_out > 1 else (size, size), dtype=np.uint8)
         y0, x0 = (size - nh) // 2, (size - nw) // 2
         out[y0 : y0 + nh, x0 : x0 + nw] = r

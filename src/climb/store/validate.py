@@ -39,6 +39,12 @@ class Report:
 def _check_labels(store: Store, rep: Report) -> None:
     df = store.samples
     for name, task in store.meta["tasks"].items():
+        if task.get("field"):  # target stored as an array field (segmentation mask)
+            if task["field"] not in store.meta.get("fields", {}):
+                rep.errors.append(f"task {name}: field {task['field']} missing from the store")
+            else:
+                rep.checks.append(f"target field of task {name}")
+            continue
         col = task.get("column", f"label__{name}")
         if col not in df.columns:
             rep.errors.append(f"task {name}: column {col} missing from samples.parquet")
@@ -140,7 +146,12 @@ def validate(path: str | Path, raw_dir: str | Path | None = None, deep: bool = T
     if deep and "content_hash" in meta and not store.is_remote:
         from climb.store.writer import content_hash
 
-        if content_hash(store.url, list(meta.get("fields", {}))) != meta["content_hash"]:
+        try:  # a damaged chunk is reported above; do not end in a traceback here
+            got = content_hash(store.url, list(meta.get("fields", {})))
+        except Exception as exc:
+            got = None
+            rep.errors.append(f"content hash: the store cannot be read in full ({exc})")
+        if got is not None and got != meta["content_hash"]:
             rep.errors.append(
                 "content hash differs from dataset.json (files changed after prepare)"
             )
@@ -179,7 +190,7 @@ def _check_fingerprint(store: Store, rep: Report, raw_dir: str | Path | None) ->
     from climb.prepare.pipeline import fingerprint, input_digest, resolve_adapter
 
     try:
-        adapter = resolve_adapter(key)
+        adapter = resolve_adapter(key, store.meta["created_by"].get("adapter_params"))
         opts = store.meta["created_by"]["options"]
         fp = fingerprint(adapter, PrepareOptions(**opts), input_digest(raw))
     except Exception as exc:

@@ -31,6 +31,8 @@ def test_hemorrhage_two_windows_patient_split(tmp_path: Path) -> None:
             rows.append([pid, sl, 0, int(pos), 0, 0, 0, int(not pos), int(pos)])
             d = raw / "Patients_CT" / f"{pid:03d}"
             write_image(d / "brain" / f"{sl}.jpg", np.full((40, 40), 100, dtype=np.uint8))
+            if pos:  # hemorrhage slices need their mask (brain/<slice>_HGE_Seg.jpg)
+                write_image(d / "brain" / f"{sl}_HGE_Seg.jpg", np.zeros((40, 40), np.uint8))
             if not (pid == 53 and sl == 2):
                 write_image(d / "bone" / f"{sl}.jpg", np.full((40, 40), 200, dtype=np.uint8))
     write_csv(raw / "hemorrhage_diagnosis.csv", HEADER, rows)

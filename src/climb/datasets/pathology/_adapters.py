@@ -1,4 +1,8 @@
-"""Adapters of the pathology datasets (docs/imaging.md): LC25000, BCSS. 3-channel (RGB)."""
+"""Adapters of the pathology datasets (docs/imaging.md): LC25000, BCSS. 3-channel (RGB).
+
+BCSS also stores its mask (field ``mask``, native codes 0-21 of ``BCSS_CODES`` kept as they are,
+resized with the image's geometry by nearest neighbour); a mask whose size differs from its
+image's is quarantined."""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ from climb.datasets._imaging import (
     sklearn_split,
     visible_files,
 )
+from climb.datasets._masks import MASK_FIELD, MaskedImagingMixin, read_mask
+from climb.datasets.pathology.bcss import BCSS_CODES
 from climb.errors import ClimbError
 from climb.prepare.adapter import PrepareOptions, RecordError, RecordRef, Sample
 
@@ -66,9 +72,15 @@ def tcga_case(name: str) -> tuple[str, str]:
     return name, ""
 
 
-class BcssAdapter(ImagingAdapter):
+class BcssAdapter(MaskedImagingMixin, ImagingAdapter):
     key = "bcss"
     channels = 3
+    mask_task = "segmentation"
+    mask_required = True  # the mask is the sample's only label source (tissue_type comes from it)
+    mask_classes = BCSS_CODES
+    mask_description = (
+        "native mask codes 0-21 (gtruth_codes.tsv; class i = code i); 0 = outside ROI, 7 = exclude"
+    )
     task_specs: ClassVar[dict[str, dict[str, Any]]] = {
         "tissue_type": {"type": "multiclass", "classes": BCSS4,
                         "description": "dominant mask code of the patch (1-4 -> 0-3)"},
@@ -110,21 +122,23 @@ class BcssAdapter(ImagingAdapter):
         return out
 
     def read_record(self, raw_dir: Path, ref_: RecordRef, options: PrepareOptions) -> Sample:
-        from climb.io.image import ImageReadError, read_image
-
         mrel = ref_.info["columns"]["mask_path"]
         if not (raw_dir / mrel).is_file():
             raise RecordError(f"missing mask: {mrel}")
-        try:
-            mask = read_image(raw_dir / mrel, channels=1).array
-        except ImageReadError as exc:
-            raise RecordError(f"mask: {exc.reason}", stage="decode") from None
+        mask, hw = read_mask(raw_dir / mrel)
+        if int(mask.max(initial=0)) >= len(BCSS_CODES):
+            raise RecordError(
+                f"mask code {int(mask.max())} is not a BCSS code (0-{len(BCSS_CODES) - 1})",
+                stage="labels",
+            )
         y, counts = bcss_patch_label(mask)
         if y is None:
             raise RecordError(
                 f"dominant mask code {max(counts, key=counts.get)} is not 1-4", stage="labels"
             )  # type: ignore[arg-type]
         s = super().read_record(raw_dir, ref_, options)
+        self.check_mask_size(s, hw, Path(mrel).name)
+        s.arrays[MASK_FIELD] = self.standardize_mask(mask)
         s.labels = {"tissue_type": y}
         s.native_labels = {**s.native_labels, "mask_code_counts": counts}
         return s
