@@ -179,9 +179,18 @@ class ImagingAdapter(BaseAdapter):
     field_name: str = "image"
 
     def __init__(self, *, size: int | None = None, resize: str | None = None) -> None:
+        from typing import get_args
+
+        from climb.io.image import ResizeMode
+
         if size is not None:
-            self.size = int(size)
+            if isinstance(size, bool) or not isinstance(size, int) or not 8 <= size <= 4096:
+                raise ValueError(f"size must be an integer from 8 to 4096 pixels, got {size!r}")
+            self.size = size
         if resize is not None:
+            modes = get_args(ResizeMode)
+            if resize not in modes:
+                raise ValueError(f"resize must be one of {', '.join(modes)}, got {resize!r}")
             self.resize = resize
         self.extra_code_files = tuple(self._map_files())
 

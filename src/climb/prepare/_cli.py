@@ -26,10 +26,19 @@ def register(app: typer.Typer) -> None:
             "--label-policy",
             help="corrected (default) | climb (reproduce CLIMB's labels).",
         ),
+        option: list[str] = typer.Option(
+            [],
+            "--option",
+            "-O",
+            help="Adapter option NAME=VALUE, repeatable: e.g. -O size=224 -O resize=stretch "
+            "(images), -O atlas=cc400 (ABIDE), -O window=256 (HuGaDB); docs/prepare.md.",
+        ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     ) -> None:
         """Convert <root>/raw/KEY/ into the unified store <root>/stores/KEY/ (resumable)."""
         from collections import Counter
+
+        params = parse_options(option)
 
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -39,7 +48,13 @@ def register(app: typer.Typer) -> None:
         con = stderr_console()
         if quiet:
             res = run(
-                key, root, workers=workers, splits=splits, seed=seed, label_policy=label_policy
+                key,
+                root,
+                workers=workers,
+                splits=splits,
+                seed=seed,
+                label_policy=label_policy,
+                adapter_params=params,
             )
         else:
             with Progress(
@@ -63,6 +78,7 @@ def register(app: typer.Typer) -> None:
                     seed=seed,
                     label_policy=label_policy,
                     progress=cb,
+                    adapter_params=params,
                 )
         total = sum(res.counts.values())
         typer.echo(
@@ -79,3 +95,27 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"  {n:6,}  {reason}")
         for note in res.notes:
             typer.echo(f"note: {note}")
+
+
+def parse_options(items: list[str]) -> dict[str, object]:
+    """``["size=224", "fisher_z=true"]`` -> ``{"size": 224, "fisher_z": True}`` (values parsed
+    as YAML scalars: numbers, true/false, null, else strings)."""
+    import yaml
+
+    from climb.errors import ClimbError
+
+    out: dict[str, object] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise ClimbError(
+                f"bad --option {item!r}",
+                fix="write NAME=VALUE, e.g. --option size=224",
+            )
+        try:
+            parsed = yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError:
+            parsed = value
+        out[name] = parsed if isinstance(parsed, (str, int, float, bool, type(None))) else value
+    return out

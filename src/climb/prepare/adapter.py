@@ -105,6 +105,13 @@ class BaseAdapter:
     def summary_notes(self, raw_dir: Path, options: PrepareOptions) -> list[str]:
         return []
 
+    def params(self) -> dict[str, Any]:
+        """The adapter's construction parameters (its ``__init__`` keywords, read back from the
+        attributes of the same name), e.g. ``{"size": 256, "resize": "pad"}`` for an imaging
+        adapter. They are part of the prepare fingerprint and recorded in ``dataset.json``, and
+        ``climb prepare KEY -o name=value`` sets them."""
+        return adapter_params(self)
+
     def code_digest(self) -> str:
         """sha256 of the source of every climb module this adapter's class is built from, plus
         the transforms and label tables it names: a code change makes the store stale."""
@@ -131,3 +138,23 @@ class BaseAdapter:
             h.update(p.name.encode())
             h.update(p.read_bytes() if p.is_file() else b"")
         return h.hexdigest()
+
+
+def adapter_param_names(cls: type) -> list[str]:
+    """Keyword parameters of ``cls.__init__`` (without ``self`` and ``*args``/``**kwargs``)."""
+    sig = inspect.signature(cls.__init__)  # type: ignore[misc]
+    return [
+        n
+        for n, p in sig.parameters.items()
+        if n != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+
+
+def adapter_params(adapter: Any) -> dict[str, Any]:
+    """``{name: value}`` of the adapter's construction parameters (JSON-friendly values)."""
+    out: dict[str, Any] = {}
+    for n in adapter_param_names(type(adapter)):
+        if hasattr(adapter, n):
+            v = getattr(adapter, n)
+            out[n] = v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+    return out

@@ -109,10 +109,18 @@ def input_digest(raw_dir: Path) -> dict[str, Any]:
     }
 
 
+def _params(adapter: Adapter) -> dict[str, Any]:
+    from climb.prepare.adapter import adapter_params
+
+    fn = getattr(adapter, "params", None)
+    return dict(fn()) if callable(fn) else adapter_params(adapter)
+
+
 def fingerprint(adapter: Adapter, options: PrepareOptions, inputs: dict[str, Any]) -> str:
     payload = {
         "adapter": adapter.key,
         "adapter_version": adapter.version,
+        "adapter_params": _params(adapter),
         "code": adapter.code_digest(),
         "options": options.to_dict(),
         "inputs": inputs["digest"],
@@ -121,8 +129,11 @@ def fingerprint(adapter: Adapter, options: PrepareOptions, inputs: dict[str, Any
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def resolve_adapter(key: str) -> Adapter:
+def resolve_adapter(key: str, params: dict[str, Any] | None = None) -> Adapter:
+    """The adapter of dataset ``key``; ``params`` override its construction parameters (e.g.
+    ``{"size": 224}``); unknown names or values the adapter rejects are a ClimbError."""
     from climb import registry
+    from climb.prepare.adapter import adapter_param_names
 
     cls = registry.get(key)
     factory = getattr(cls, "adapter", None)
@@ -131,10 +142,28 @@ def resolve_adapter(key: str) -> Adapter:
         raise ClimbError(
             f"dataset {cls.card.key!r} has no adapter yet, so it cannot be prepared",
             where=cls.__module__,
-            fix="run 'climb datasets list' for datasets; adapters exist for the ECG datasets "
-            "(ptbxl, cpsc2018, georgia, chapman_shaoxing)",
+            fix="run 'climb datasets list' for datasets; 'climb prepare' works for the datasets "
+            "whose card lists an adapter (docs/datasets.md)",
         )
-    return adapter
+    if not params:
+        return adapter
+    current = _params(adapter)
+    names = adapter_param_names(type(adapter))
+    unknown = sorted(set(params) - set(names))
+    if unknown:
+        accepted = ", ".join(f"{n}={current.get(n)!r}" for n in names) or "(none)"
+        raise ClimbError(
+            f"{key} has no prepare option {', '.join(map(repr, unknown))}",
+            where=f"{type(adapter).__module__}.{type(adapter).__qualname__}",
+            fix=f"options of {key} (current values): {accepted}",
+        )
+    try:
+        return type(adapter)(**{**current, **params})  # type: ignore[no-any-return]
+    except (TypeError, ValueError) as exc:
+        raise ClimbError(
+            f"bad prepare option for {key}: {exc}",
+            fix=f"check the values of {', '.join(sorted(params))} (docs/prepare.md, options)",
+        ) from None
 
 
 # ------------------------------------------------------------------ phase 2: units
@@ -289,11 +318,17 @@ def _stats_axes(f: FieldSpec) -> tuple[tuple[int, ...], int]:
     return (0, *axis), int(np.prod([f.shape[a - 1] for a in axis]))
 
 
-def _wants_stats(f: FieldSpec) -> bool:
+def _wants_stats(f: FieldSpec, targets: frozenset[str] = frozenset()) -> bool:
     """Per-channel train statistics for dense numeric fields (float signals, uint8 images;
-    in the stored units), not for ragged or boolean ones."""
+    in the stored units), not for ragged or boolean ones, nor for ``targets`` (fields that
+    hold a task's target, e.g. a segmentation mask: ``tasks[t]["field"]``)."""
     dt = np.dtype(f.dtype)
-    return not is_ragged(f) and dt != np.bool_ and np.issubdtype(dt, np.number)
+    return (
+        f.name not in targets
+        and not is_ragged(f)
+        and dt != np.bool_
+        and np.issubdtype(dt, np.number)
+    )
 
 
 def _write_chunks(
@@ -396,7 +431,9 @@ def _samples_frame(rows: list[dict[str, Any]], tasks: dict[str, dict[str, Any]])
         "native_labels": [r["native_labels"] for r in rows],
     }
     for t, spec in tasks.items():
-        col = spec["column"]
+        col = spec.get("column")
+        if not col:  # a task whose target is an array field (segmentation): no label column
+            continue
         missing: Any = (
             [-1] * len(spec.get("classes", ()))
             if spec["type"] == "multilabel"
@@ -411,7 +448,9 @@ def _samples_frame(rows: list[dict[str, Any]], tasks: dict[str, dict[str, Any]])
 def _label_counts(df: Any, tasks: dict[str, dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for t, spec in tasks.items():
-        col = spec["column"]
+        col = spec.get("column")
+        if not col:
+            continue
         per: dict[str, Any] = {}
         for split, sub in df.groupby("split", sort=True):
             if spec["type"] == "multilabel":
@@ -466,10 +505,12 @@ def prepare(
     executor: Executor | None = None,
     unit_size: int = UNIT_SIZE,
     adapter: Adapter | None = None,
+    adapter_params: dict[str, Any] | None = None,
 ) -> PrepareResult:
     """Prepare dataset ``key`` from ``<root>/raw/<key>/`` into ``<root>/stores/<key>/``.
 
-    ``progress(done_records, total_records)`` is called as units finish.
+    ``progress(done_records, total_records)`` is called as units finish. ``adapter_params``
+    set the adapter's construction parameters (e.g. ``{"size": 224}`` for images).
     """
     from climb import __version__
     from climb.paths import raw_dir as _raw_dir
@@ -478,7 +519,7 @@ def prepare(
     t0 = time.perf_counter()
     if label_policy not in ("corrected", "climb"):
         raise ClimbError(f"unknown label policy {label_policy!r}", fix="use 'corrected' or 'climb'")
-    adapter = adapter or resolve_adapter(key)
+    adapter = adapter or resolve_adapter(key, adapter_params)
     if splits not in (None, "official", "climb", "patient") and splits not in getattr(
         adapter, "extra_split_rules", ()
     ):
@@ -597,6 +638,7 @@ def prepare(
             shutil.rmtree(tmp)
         writer = StoreWriter(tmp, key=key, fields=fields, num_samples=len(kept))
         train = df["split"].to_numpy() == "train"
+        targets = frozenset(str(t["field"]) for t in tasks.values() if t.get("field"))
         stats: dict[str, Any] = {}
         digests: dict[str, str] = {}
         for f in fields:
@@ -611,7 +653,7 @@ def prepare(
             # written (never read back); with several chunk groups the hash, which needs the
             # rows in order, is computed here from the units, alongside the writers
             inline = len(groups) <= 1
-            f_train = train if _wants_stats(f) else None
+            f_train = train if _wants_stats(f, targets) else None
             with ThreadPoolExecutor(max_workers=1) as side:
                 pending_digest = (
                     None if inline else side.submit(_digest_from_units, str(unit_dir), f, sources)
@@ -631,7 +673,7 @@ def prepare(
                     digests[f.name] = results[0]["digest"]
                 else:
                     digests[f.name] = _digest_start(f, 0).hexdigest()
-            if _wants_stats(f):
+            if _wants_stats(f, targets):
                 parts = {c: v for r in results for c, v in r["stats"].items()}
                 st = _field_stats(f, parts)
                 if st is not None:
@@ -653,6 +695,7 @@ def prepare(
                 "climb": __version__,
                 "adapter": f"{type(adapter).__module__}.{type(adapter).__qualname__}",
                 "adapter_version": adapter.version,
+                "adapter_params": _params(adapter),
                 "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "options": options.to_dict(),
             },
