@@ -79,8 +79,11 @@ def image_normalize(
         c = x.shape[1]
         mm = (m if m.numel() == c else m[:1].expand(c)).to(x.device).view(1, c, 1, 1)
         ss = (s if s.numel() == c else s[:1].expand(c)).to(x.device).view(1, c, 1, 1)
-        xf = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
-        return (xf - mm) / ss.clamp_min(1e-6)
+        ss = ss.clamp_min(1e-6)
+        # one float copy, then scale and shift in place: x * (1/(255 s)) - m/s
+        scale = (1.0 / 255.0 if x.dtype == torch.uint8 else 1.0) / ss
+        xf = x.to(torch.float32, copy=True)
+        return xf.mul_(scale).sub_(mm / ss)
 
     return fn
 
