@@ -120,3 +120,43 @@ def test_validate_ok_and_detects_problems(tmp_path: Path) -> None:
     arr[3] = 0
     rep = validate(tmp_path / "u")
     assert any("content hash" in e for e in rep.errors)
+
+
+def test_content_hash_versions(tmp_path: Path) -> None:
+    """v2 (per-chunk digests, what prepare's workers compute) is written and verified; a store
+    hashed with v1 (before 2026-11-29, no content_hash_version) still verifies; a hash that does
+    not match its declared version is reported."""
+    import hashlib
+
+    import zarr
+
+    from climb.store.writer import (
+        HASH_VERSION,
+        array_digest,
+        combine_block_digests,
+        content_hash,
+    )
+
+    make_store(tmp_path / "s", n=10)
+    meta_path = tmp_path / "s" / "dataset.json"
+    meta = json.loads(meta_path.read_text())
+    assert meta["content_hash_version"] == HASH_VERSION == 2
+    assert validate(tmp_path / "s").ok
+
+    arr = zarr.open_array(str(tmp_path / "s" / "arrays" / "x.zarr"), mode="r")
+    data = np.asarray(arr[:])
+    blocks = [hashlib.sha256(np.ascontiguousarray(data[i : i + 4])).digest() for i in (0, 4, 8)]
+    assert array_digest(arr) == combine_block_digests(data.shape, data.dtype, blocks)
+    v1 = hashlib.sha256(json.dumps([list(data.shape), "float32"]).encode())
+    v1.update(data.tobytes())
+    assert array_digest(arr, version=1) == v1.hexdigest() != array_digest(arr)
+
+    meta["content_hash"] = content_hash(tmp_path / "s", ["x"], version=1)
+    del meta["content_hash_version"]
+    meta_path.write_text(json.dumps(meta))
+    assert validate(tmp_path / "s").ok  # an old store: v1, still verified
+
+    meta["content_hash_version"] = 2
+    meta_path.write_text(json.dumps(meta))
+    rep = validate(tmp_path / "s")
+    assert not rep.ok and any("content hash differs" in e for e in rep.errors)

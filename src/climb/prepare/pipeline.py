@@ -29,7 +29,6 @@ import shutil
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ from climb.prepare.adapter import Adapter, PrepareOptions, RecordError, RecordRe
 from climb.prepare.executors import Executor, get_executor
 from climb.prepare.splits import describe_rule, leakage, patient_split
 from climb.store.ragged import is_ragged
-from climb.store.writer import FieldSpec, StoreWriter, open_array_rw
+from climb.store.writer import FieldSpec, StoreWriter, combine_block_digests, open_array_rw
 
 UNIT_SIZE = 64
 WORK_FORMAT = 1
@@ -303,14 +302,6 @@ def _write_ragged(
 # ------------------------------------------------------------------ phase 3: assemble
 
 
-def _digest_start(f: FieldSpec, n: int) -> Any:
-    """sha256 state of :func:`climb.store.writer.array_digest` of field ``f`` with ``n`` rows,
-    before any row (rows are then fed in order, C-order bytes)."""
-    h = hashlib.sha256()
-    h.update(json.dumps([[n, *f.shape], str(np.dtype(f.dtype))]).encode())
-    return h
-
-
 def _stats_axes(f: FieldSpec) -> tuple[tuple[int, ...], int]:
     """Axes of a block (rows, *shape) summed for per-channel statistics, and the values per
     channel in one row."""
@@ -339,19 +330,18 @@ def _write_chunks(
     sources: list[tuple[int, int]],
     chunk: int,
     train: np.ndarray | None = None,
-    digest: bool = False,
 ) -> dict[str, Any]:
     """Write whole chunks ``chunk_ids`` of field ``f``; ``sources[i]`` = (unit, row) of row i.
 
     While each chunk is in memory: ``stats[c]`` = (sum, sum of squares, count) per channel, in
     float64, over the rows of chunk ``c`` that ``train`` (bool per row) marks (chunks without
-    such rows are left out), and, with ``digest`` (``chunk_ids`` must then be every chunk, in
-    order), ``digest`` = :func:`climb.store.writer.array_digest` of the array. So the store
-    is never read back for statistics or the content hash."""
+    such rows are left out), and ``digests[c]`` = the sha256 digest of the chunk's rows (the
+    blocks of :func:`climb.store.writer.array_digest`, version 2). So the store is never read
+    back for statistics or the content hash, and each worker hashes the chunks it writes."""
     arr = open_array_rw(Path(store_dir), f.name)
     cache: OrderedDict[int, np.ndarray] = OrderedDict()
     n = len(sources)
-    h = _digest_start(f, n) if digest else None
+    digests: dict[int, bytes] = {}
     axes, per_row = _stats_axes(f)
     stats: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
     for c in chunk_ids:
@@ -365,8 +355,7 @@ def _write_chunks(
                     cache.popitem(last=False)
             block[i - start] = cache[unit][row]
         arr[start:stop] = block
-        if h is not None:
-            h.update(block)
+        digests[c] = hashlib.sha256(block).digest()
         if train is not None:
             sel = train[start:stop]
             if sel.any():
@@ -374,21 +363,7 @@ def _write_chunks(
                 total = b.sum(axis=axes)
                 np.square(b, out=b)  # = b**2, without another copy
                 stats[c] = (total, b.sum(axis=axes), b.shape[0] * per_row)
-    return {"chunks": len(chunk_ids), "stats": stats, "digest": h.hexdigest() if h else None}
-
-
-def _digest_from_units(unit_dir: str, f: FieldSpec, sources: list[tuple[int, int]]) -> str:
-    """:func:`climb.store.writer.array_digest` of field ``f`` from the committed units (the
-    same rows as :func:`_write_chunks` writes, in order)."""
-    h = _digest_start(f, len(sources))
-    cache: OrderedDict[int, np.ndarray] = OrderedDict()
-    for unit, row in sources:
-        if unit not in cache:
-            cache[unit] = _load_unit_array(Path(unit_dir), unit, f)
-            while len(cache) > 3:
-                cache.popitem(last=False)
-        h.update(np.ascontiguousarray(cache[unit][row]))
-    return h.hexdigest()
+    return {"chunks": len(chunk_ids), "stats": stats, "digests": digests}
 
 
 def _assign_splits(
@@ -646,33 +621,23 @@ def prepare(
                 _write_ragged(tmp, unit_dir, f, sources, unit_lengths.get(f.name, {}))
                 continue
             n_chunks = -(-len(kept) // f.chunks) if kept else 0
-            groups = [
-                list(range(c, n_chunks, ex.workers)) for c in range(min(ex.workers, n_chunks))
-            ]
-            # statistics and the content hash are computed from the chunks while they are
-            # written (never read back); with several chunk groups the hash, which needs the
-            # rows in order, is computed here from the units, alongside the writers
-            inline = len(groups) <= 1
+            # contiguous runs of chunks, one per worker: each worker decodes only the work
+            # units its rows come from (interleaved chunks made every worker decode every unit)
+            k = min(ex.workers, n_chunks)
+            groups = [list(range(n_chunks * i // k, n_chunks * (i + 1) // k)) for i in range(k)]
+            # statistics and the per-chunk digests of the content hash are computed by the
+            # chunk writers while the chunks are in memory (never read back)
             f_train = train if _wants_stats(f, targets) else None
-            with ThreadPoolExecutor(max_workers=1) as side:
-                pending_digest = (
-                    None if inline else side.submit(_digest_from_units, str(unit_dir), f, sources)
+            results = list(
+                ex.map_unordered(
+                    _write_chunks,
+                    ((str(tmp), str(unit_dir), f, g, sources, f.chunks, f_train) for g in groups),
                 )
-                results = list(
-                    ex.map_unordered(
-                        _write_chunks,
-                        (
-                            (str(tmp), str(unit_dir), f, g, sources, f.chunks, f_train, inline)
-                            for g in groups
-                        ),
-                    )
-                )
-                if pending_digest is not None:
-                    digests[f.name] = pending_digest.result()
-                elif results:
-                    digests[f.name] = results[0]["digest"]
-                else:
-                    digests[f.name] = _digest_start(f, 0).hexdigest()
+            )
+            blocks = {c: d for r in results for c, d in r["digests"].items()}
+            digests[f.name] = combine_block_digests(
+                (len(kept), *f.shape), f.dtype, (blocks[c] for c in range(n_chunks))
+            )
             if _wants_stats(f, targets):
                 parts = {c: v for r in results for c, v in r["stats"].items()}
                 st = _field_stats(f, parts)

@@ -284,15 +284,15 @@ class RaggedArray:
         return [got[i] for i in idx]
 
 
-def ragged_digest(root: str | Path, name: str) -> str:
+def ragged_digest(root: str | Path, name: str, version: int | None = None) -> str:
     """sha256 of a ragged field's decoded content (offsets, then values chunk by chunk)."""
-    from climb.store.writer import array_digest
+    from climb.store.writer import HASH_VERSION, array_digest
 
     r = RaggedArray.open(str(root), name)
     h = hashlib.sha256()
     h.update(json.dumps(["ragged", name]).encode())
     h.update(r.offsets.tobytes())
-    h.update(array_digest(r.values).encode())
+    h.update(array_digest(r.values, version=version or HASH_VERSION).encode())
     return h.hexdigest()
 
 

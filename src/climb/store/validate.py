@@ -147,7 +147,11 @@ def validate(path: str | Path, raw_dir: str | Path | None = None, deep: bool = T
         from climb.store.writer import content_hash
 
         try:  # a damaged chunk is reported above; do not end in a traceback here
-            got = content_hash(store.url, list(meta.get("fields", {})))
+            got = content_hash(
+                store.url,
+                list(meta.get("fields", {})),
+                version=int(meta.get("content_hash_version", 1)),
+            )
         except Exception as exc:
             got = None
             rep.errors.append(f"content hash: the store cannot be read in full ({exc})")

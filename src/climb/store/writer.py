@@ -179,15 +179,37 @@ def write_quarantine(root: Path, entries: Iterable[Mapping[str, Any]]) -> None:
     )
 
 
-def array_digest(arr: Any, step: int | None = None) -> str:
-    """sha256 of an array's decoded content (shape, dtype, C-order bytes), read chunk by chunk."""
+#: content-hash scheme written by this climb (``dataset.json`` ``content_hash_version``):
+#: 2 = each block of rows hashed on its own, the blocks' sha256 digests hashed in order (so the
+#: chunks of an array can be hashed in parallel, by whoever writes them); 1 = the blocks' bytes
+#: hashed in order (stores written before 2026-11-29; still verified).
+HASH_VERSION = 2
+
+
+def digest_header(shape: Iterable[int], dtype: Any) -> Any:
+    """sha256 state after the header of :func:`array_digest` (shape and dtype)."""
     h = hashlib.sha256()
-    h.update(json.dumps([list(arr.shape), str(arr.dtype)]).encode())
+    h.update(json.dumps([[int(x) for x in shape], str(np.dtype(dtype))]).encode())
+    return h
+
+
+def array_digest(arr: Any, step: int | None = None, version: int = HASH_VERSION) -> str:
+    """sha256 of an array's decoded content: shape and dtype, then its rows in blocks of
+    ``step`` (default: the array's chunk length), C order; see :data:`HASH_VERSION`."""
+    h = digest_header(arr.shape, arr.dtype)
     n = arr.shape[0]
     step = step or max(1, int(arr.chunks[0]))
     for start in range(0, n, step):
         block = np.ascontiguousarray(arr[start : min(n, start + step)])
-        h.update(block.tobytes())
+        h.update(hashlib.sha256(block).digest() if version >= 2 else block.tobytes())
+    return h.hexdigest()
+
+
+def combine_block_digests(shape: Iterable[int], dtype: Any, digests: Iterable[bytes]) -> str:
+    """:func:`array_digest` (version 2) from the sha256 digests of its blocks, in order."""
+    h = digest_header(shape, dtype)
+    for d in digests:
+        h.update(d)
     return h.hexdigest()
 
 
@@ -279,6 +301,7 @@ def content_hash(
     path: str | Path,
     field_names: Iterable[str],
     array_digests: Mapping[str, str] | None = None,
+    version: int = HASH_VERSION,
 ) -> str:
     """sha256 over the decoded content of a store: samples table rows and every array.
 
@@ -302,12 +325,12 @@ def content_hash(
             from climb.store.ragged import ragged_digest
 
             h.update(name.encode())
-            h.update(ragged_digest(path, name).encode())
+            h.update(ragged_digest(path, name, version).encode())
             continue
         with quiet_zarr():
             arr = zarr.open_array(str(Path(path) / "arrays" / f"{name}.zarr"), mode="r")
         h.update(name.encode())
-        h.update(array_digest(arr).encode())
+        h.update(array_digest(arr, version=version).encode())
     return h.hexdigest()
 
 
@@ -360,6 +383,7 @@ def build_meta(
         "created_by": dict(created_by or {}),
         "stats": dict(stats or {}),
         "content_hash": content_hash(path, [f.name for f in fields], array_digests),
+        "content_hash_version": HASH_VERSION,
     }
     if extra:
         meta.update(extra)
