@@ -43,8 +43,20 @@ def register(app: typer.Typer) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
         from climb.console import stderr_console
+        from climb.errors import ClimbError
+        from climb.paths import raw_dir
         from climb.prepare.pipeline import prepare as run
+        from climb.prepare.pipeline import resolve_adapter
 
+        # the cheap checks first, so a wrong key, option or folder is an error without a bar
+        adapter = resolve_adapter(key, params)
+        raw = raw_dir(adapter.key, root)
+        if not raw.is_dir():
+            raise ClimbError(
+                f"no raw data for {adapter.key!r}",
+                where=str(raw),
+                fix=f"run 'climb fetch {adapter.key}' first (or put the files there), or pass --root",
+            )
         con = stderr_console()
         if quiet:
             res = run(
@@ -54,7 +66,7 @@ def register(app: typer.Typer) -> None:
                 splits=splits,
                 seed=seed,
                 label_policy=label_policy,
-                adapter_params=params,
+                adapter=adapter,
             )
         else:
             with Progress(
@@ -78,7 +90,7 @@ def register(app: typer.Typer) -> None:
                     seed=seed,
                     label_policy=label_policy,
                     progress=cb,
-                    adapter_params=params,
+                    adapter=adapter,
                 )
         total = sum(res.counts.values())
         typer.echo(
