@@ -178,13 +178,15 @@ def load_task(store_path: Path, entry: dict[str, Any], gcfg: dict[str, Any]) -> 
                 d.y = torch.from_numpy(g["y"].astype(np.float32))
             graphs.append(d)
     elif "connectivity" in st.fields:
-        mats = st.read("connectivity", idx)
-        for m in mats:
-            g = corr_to_graph(m, method=gcfg["method"], k=int(gcfg["k"]),
-                              threshold=float(gcfg["threshold"]), nan_mask=bool(gcfg["nan_mask"]),
-                              pad_to=gcfg.get("pad_to"))  # fmt: skip
-            graphs.append(Data(x=torch.from_numpy(g.x), edge_index=torch.from_numpy(g.edge_index),
-                               edge_attr=torch.from_numpy(g.edge_attr)))  # fmt: skip
+        # block by block: the graphs (whose node features are the matrix rows) are the only
+        # full copy in memory, never the graphs plus every matrix (ABCD: ~5 GB each)
+        for start in range(0, len(idx), 256):
+            for m in st.read("connectivity", idx[start : start + 256]):
+                g = corr_to_graph(m, method=gcfg["method"], k=int(gcfg["k"]),
+                                  threshold=float(gcfg["threshold"]), nan_mask=bool(gcfg["nan_mask"]),
+                                  pad_to=gcfg.get("pad_to"))  # fmt: skip
+                graphs.append(Data(x=torch.from_numpy(g.x), edge_index=torch.from_numpy(g.edge_index),
+                                   edge_attr=torch.from_numpy(g.edge_attr)))  # fmt: skip
     else:
         raise ClimbError(f"store {st.key!r} has no graph fields", where=str(store_path),
                          fix="graph training needs graph.* ragged fields or a connectivity matrix")  # fmt: skip
