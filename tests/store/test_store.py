@@ -160,3 +160,14 @@ def test_content_hash_versions(tmp_path: Path) -> None:
     meta_path.write_text(json.dumps(meta))
     rep = validate(tmp_path / "s")
     assert not rep.ok and any("content hash differs" in e for e in rep.errors)
+
+
+def test_store_info_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from climb.cli import main
+
+    make_store(tmp_path / "s", n=10)
+    main(["store", "info", str(tmp_path / "s")])
+    out = capsys.readouterr().out
+    assert "samples: 10" in out and "quarantined: 1" in out
+    assert "on disk" in out and "blosc zstd" in out  # the FieldSpec default codec
+    assert "(2, 7)" in out and "mV" in out

@@ -60,19 +60,24 @@ def register(app: typer.Typer) -> None:
             f"splits ({sp.get('rule')}, seed {sp.get('seed')}): {sp.get('counts')}  "
             f"leakage check: {sp.get('leakage_check')}"
         )
-        ft = Table("field", "dtype", "shape/sample", "unit", "Hz", "chunk")
+        ft = Table("field", "dtype", "shape/sample", "unit", "Hz", "chunk", "on disk")
         for name, f in m["fields"].items():
             ft.add_row(
                 name,
                 f["dtype"],
-                str(tuple(f["shape"])),
+                str(tuple(f.get("shape") or f.get("inner_shape") or ())),
                 str(f.get("unit")),
                 str(f.get("sampling_rate_hz")),
-                str(f["chunks"][0]),
+                str((f.get("chunks") or ["-"])[0]),
+                _codec_text(f.get("codec")),
             )
         con.print(ft)
         counts = m.get("label_counts", {})
         for t, spec in m["tasks"].items():
+            if spec.get("field"):  # segmentation: the target is an array field
+                n_cls = len(spec.get("classes") or [])
+                con.print(f"{t} ({spec['type']}): target field {spec['field']!r}, {n_cls} classes")
+                continue
             per = counts.get(t, {})
             splits = sorted(per)
             tt = Table(f"{t} ({spec['type']}, policy {spec.get('policy')})", *splits)
@@ -108,3 +113,21 @@ def register(app: typer.Typer) -> None:
             )
         if not rep.ok:
             raise typer.Exit(1)
+
+
+def _codec_text(codec: dict[str, object] | None) -> str:
+    """How a field's chunks are stored, e.g. 'int16 (x1000), raw' or 'blosc lz4'."""
+    if not codec:
+        return "-"
+    parts = []
+    if codec.get("astype"):
+        scale = codec.get("scale")
+        parts.append(f"{codec['astype']}" + (f" (x{scale})" if scale else ""))
+    name = str(codec.get("name", "blosc"))
+    if name == "none":
+        parts.append("raw")
+    elif name == "blosc":
+        parts.append(f"blosc {codec.get('cname', 'zstd')}")
+    else:
+        parts.append(name)
+    return ", ".join(parts)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from PIL import Image
 
 from climb.data import StoreDataset
@@ -162,8 +163,6 @@ def test_busi_union_geometry_and_alignment(tmp_path: Path) -> None:
 
 def test_mask_store_defaults_and_validation(tmp_path: Path) -> None:
     """The mask is not a default input nor a label-column task; the store validates."""
-    import pytest
-
     from climb.errors import ClimbError
     from climb.store.validate import validate
 
@@ -181,3 +180,20 @@ def test_mask_store_defaults_and_validation(tmp_path: Path) -> None:
     rep = validate(res.store)
     assert rep.ok, rep.errors
     assert "target field of task lesion_segmentation" in rep.checks
+
+
+def test_store_info_names_the_mask_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from climb.cli import main
+
+    raw = tmp_path / "raw" / "busi"
+    img = np.full((40, 40), 40, dtype=np.uint8)
+    for cls in ("benign", "normal"):
+        for i in (1, 2):
+            _save(raw / cls / f"{cls} ({i}).png", img)
+            _save(raw / cls / f"{cls} ({i})_mask.png", _lesion(40, 40, (5, 15, 5, 15)))
+    res = prepare("busi", tmp_path)
+    main(["store", "info", str(res.store)])
+    out = capsys.readouterr().out
+    assert "lesion_segmentation (segmentation): target field 'mask', 2 classes" in out
