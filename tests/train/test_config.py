@@ -74,11 +74,16 @@ def test_example_configs_validate(tmp_path: Path) -> None:
     names = sorted(p.name for p in configs.glob("*.yaml"))
     assert {"ptbxl_superdiagnostic.yaml", "ecg7_multitask.yaml", "ecg7_fewshot.yaml"} <= set(names)
     from climb.train.graph import is_graph_config, load_graph_config
+    from climb.train.segmentation import is_segmentation_config, load_segmentation_config
 
     for name in names:
         if is_graph_config(configs / name):  # kind: graph -> climb.train.graph's schema
             gcfg = load_graph_config(configs / name, [f"data.root={tmp_path}"])
             assert gcfg["data"]["root"] == str(tmp_path) and gcfg["data"]["tasks"]
+            continue
+        if is_segmentation_config(configs / name):  # kind: segmentation -> its own schema
+            scfg = load_segmentation_config(configs / name, [f"data.root={tmp_path}"])
+            assert scfg["data"]["root"] == str(tmp_path) and scfg["data"]["dataset"]
             continue
         cfg = load_config(configs / name, [f"data.root={tmp_path}"])
         assert cfg.data_root() == tmp_path
