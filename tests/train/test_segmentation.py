@@ -262,3 +262,15 @@ def test_cli_refuses_resume_and_no_eval(tmp_path: Path) -> None:
         r = CliRunner().invoke(app, ["train", str(p), *flags])
         assert r.exit_code != 0
         assert "not supported for 'kind: segmentation'" in str(r.exception)
+
+
+def test_evaluate_cli_explains_segmentation_runs(tmp_path: Path) -> None:
+    from climb.cli import app
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text("kind: segmentation\nrun: {name: x}\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["evaluate", str(run)])
+    assert r.exit_code != 0
+    assert "is a 'kind: segmentation' run" in str(r.exception)
+    assert "climb report" in r.exception.render()  # type: ignore[union-attr]
