@@ -34,24 +34,11 @@ import numpy as np
 
 from climb.demo import ecg as E
 from climb.demo import images as I
+from climb.labels import get_label_space
 
-ECG7 = ("normal", "cd", "mi", "sttc", "other", "afib", "hyp")
-CHEXPERT_COLUMNS = (
-    "No Finding",
-    "Enlarged Cardiomediastinum",
-    "Cardiomegaly",
-    "Lung Opacity",
-    "Lung Lesion",
-    "Edema",
-    "Consolidation",
-    "Pneumonia",
-    "Atelectasis",
-    "Pneumothorax",
-    "Pleural Effusion",
-    "Pleural Other",
-    "Fracture",
-    "Support Devices",
-)
+ECG7 = tuple(c.name for c in get_label_space("ecg7").classes)
+#: the 14 observation columns of CheXpert's train.csv, in the chexpert14 label space's order
+CHEXPERT_COLUMNS = tuple(c.name for c in get_label_space("chexpert14").classes)
 CXR_FINDINGS = ("Cardiomegaly", "Pleural Effusion", "Lung Opacity", "Pneumothorax")
 BUSI = ("normal", "benign", "malignant")
 BRAIN = ("glioma_tumor", "meningioma_tumor", "no_tumor", "pituitary_tumor")

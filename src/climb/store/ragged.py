@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from climb.errors import ClimbError
+from climb.store.writer import DEFAULT_CODEC
 
 OFFSETS_DTYPE = "int64"
 
@@ -45,14 +46,7 @@ class RaggedFieldSpec:
     unit: str | None = None
     sampling_rate_hz: float | None = None
     rows_per_chunk: int = 65536
-    codec: dict[str, Any] = field(
-        default_factory=lambda: {
-            "name": "blosc",
-            "cname": "zstd",
-            "clevel": 3,
-            "shuffle": "shuffle",
-        }
-    )
+    codec: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_CODEC))
     ragged: bool = field(default=True, init=False)
 
     @property

@@ -22,6 +22,15 @@ FORMAT_VERSION = 1
 LIST_LABEL_TYPES = ("multilabel",)
 
 
+#: the store's default chunk codec (a field or adapter may choose another; docs/store-format.md)
+DEFAULT_CODEC: dict[str, Any] = {
+    "name": "blosc",
+    "cname": "zstd",
+    "clevel": 3,
+    "shuffle": "shuffle",
+}
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     """One dense array field; ``shape`` is per sample, ``chunks`` = samples per chunk."""
@@ -33,14 +42,7 @@ class FieldSpec:
     unit: str | None = None
     sampling_rate_hz: float | None = None
     chunks: int = 32
-    codec: dict[str, Any] = field(
-        default_factory=lambda: {
-            "name": "blosc",
-            "cname": "zstd",
-            "clevel": 3,
-            "shuffle": "shuffle",
-        }
-    )
+    codec: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_CODEC))
 
     def to_meta(self) -> dict[str, Any]:
         d = asdict(self)

@@ -3,22 +3,8 @@
 from __future__ import annotations
 
 from climb.card import DatasetCard, Discrepancy, Licence, Modality, Source, Task
+from climb.io.hugadb import ACTIVITIES  # the 12 activity ids of the files, in id order
 from climb.registry import Dataset, register_dataset
-
-ACTIVITIES = (
-    "walking",
-    "running",
-    "going_up",
-    "going_down",
-    "sitting",
-    "sitting_down",
-    "standing_up",
-    "standing",
-    "bicycling",
-    "up_by_elevator",
-    "down_by_elevator",
-    "sitting_in_car",
-)
 
 
 @register_dataset
