@@ -58,16 +58,11 @@ def register(app: typer.Typer) -> None:
                 fix=f"run 'climb fetch {adapter.key}' first (or put the files there), or pass --root",
             )
         con = stderr_console()
+        run_args = dict(
+            workers=workers, splits=splits, seed=seed, label_policy=label_policy, adapter=adapter
+        )
         if quiet:
-            res = run(
-                key,
-                root,
-                workers=workers,
-                splits=splits,
-                seed=seed,
-                label_policy=label_policy,
-                adapter=adapter,
-            )
+            res = run(key, root, **run_args)  # type: ignore[arg-type]
         else:
             with Progress(
                 "[progress.description]{task.description}",
@@ -82,16 +77,7 @@ def register(app: typer.Typer) -> None:
                 def cb(done: int, total: int) -> None:
                     bar.update(task, completed=done, total=total)
 
-                res = run(
-                    key,
-                    root,
-                    workers=workers,
-                    splits=splits,
-                    seed=seed,
-                    label_policy=label_policy,
-                    progress=cb,
-                    adapter=adapter,
-                )
+                res = run(key, root, progress=cb, **run_args)  # type: ignore[arg-type]
         total = sum(res.counts.values())
         typer.echo(
             f"wrote {res.store} in {res.seconds:.1f} s"
