@@ -188,6 +188,33 @@ def _luma(rgb: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(rgb).convert("L"))
 
 
+def read_hu(source: str | Path | Any) -> tuple[np.ndarray, dict[str, Any]]:
+    """One single-frame grey DICOM slice as float64 in modality units (CT: Hounsfield units):
+    pixel data decoded as :func:`read_dicom` does, then the modality LUT (``RescaleSlope`` /
+    ``RescaleIntercept`` or a Modality LUT Sequence). ``source`` is a path or a dataset read
+    with pixel data. Returns ``(array (rows, columns), {"rescale": [slope, intercept]})``."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+    from pydicom.pixels import apply_modality_lut
+
+    if isinstance(source, (str, Path)):
+        try:
+            ds = pydicom.dcmread(str(source))
+        except InvalidDicomError as exc:
+            raise DicomReadError(f"not a DICOM file: {exc}") from None
+        except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+            raise DicomReadError(f"corrupt DICOM: {type(exc).__name__}: {exc}") from None
+    else:
+        ds = source
+    a = _decode(ds, str(getattr(ds, "filename", "")))
+    if a.ndim != 2:
+        raise DicomReadError(f"expected one grey slice, got a pixel array of shape {a.shape}")
+    x = np.asarray(apply_modality_lut(a, ds), dtype=np.float64)
+    slope = float(ds.get("RescaleSlope", 1) or 1)
+    info = {"rescale": [slope, float(ds.get("RescaleIntercept", 0) or 0)]}
+    return x, info
+
+
 def read_header(source: str | Path) -> Any:
     """Header only (no pixel data), for listing: laterality, view, ids."""
     import pydicom
@@ -205,5 +232,6 @@ __all__ = [
     "minmax_to_uint8",
     "read_dicom",
     "read_header",
+    "read_hu",
     "window_to_uint8",
 ]
