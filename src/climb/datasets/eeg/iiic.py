@@ -102,3 +102,10 @@ class IIIC(Dataset):
         ),
         original_code=None,
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """IIIC .mat segments -> the central 10 s in the TCP bipolar montage (docs/eeg.md)."""
+        from climb.datasets.eeg._adapters import IiicAdapter
+
+        return IiicAdapter()

@@ -106,3 +106,10 @@ class TUAB(Dataset):
         ),
         original_code=None,
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """TUAB EDF files -> 10-s windows in the TCP bipolar montage at 200 Hz (docs/eeg.md)."""
+        from climb.datasets.eeg._adapters import TuabAdapter
+
+        return TuabAdapter()

@@ -99,3 +99,10 @@ class TUEV(Dataset):
         ),
         original_code=None,
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """TUEV EDF + .rec files -> one 5-s window per annotated event (docs/eeg.md)."""
+        from climb.datasets.eeg._adapters import TuevAdapter
+
+        return TuevAdapter()
