@@ -104,3 +104,10 @@ class COVIDBLUES(Dataset):
         ),
         original_code="src/datasets/ultrasound/covid_blue.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/volumes-video.md)."""
+        from climb.datasets.ultrasound._videos import CovidBluesAdapter
+
+        return CovidBluesAdapter()

@@ -85,3 +85,10 @@ class COVIDUS(Dataset):
         ),
         original_code="src/datasets/ultrasound/covid_us.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/volumes-video.md)."""
+        from climb.datasets.ultrasound._videos import CovidUSAdapter
+
+        return CovidUSAdapter()

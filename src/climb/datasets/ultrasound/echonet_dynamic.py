@@ -118,3 +118,10 @@ class EchoNetDynamic(Dataset):
         ),
         original_code="src/datasets/ultrasound/echonet_dynamic.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/volumes-video.md)."""
+        from climb.datasets.ultrasound._videos import EchoNetAdapter
+
+        return EchoNetAdapter()
