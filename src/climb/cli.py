@@ -213,6 +213,7 @@ _STAGE_MODULES = (
     "climb.store._cli",
     "climb.train._cli",
     "climb.evaluate._cli",
+    "climb.export._cli",
     "climb.report._cli",
     "climb.demo._cli",
 )
