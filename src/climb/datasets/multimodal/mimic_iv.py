@@ -21,21 +21,48 @@ class MIMICIV(Dataset):
         ),
         modalities=(
             Modality(
+                name="ehr",
+                kind="signal",
+                shape=(96, 48),
+                axes=("channel", "time"),
+                dtype="float32",
+                description=(
+                    "Hourly bins over the observation window (default the first 48 h of the "
+                    "admission) of 32 documented items (20 labs from hosp/labevents, 12 vitals "
+                    "from icu/chartevents; docs/mimic.md): values (last observation carried "
+                    "forward), masks and hours since the last value, stacked as 3 x 32 channels."
+                ),
+            ),
+            Modality(
+                name="static",
+                kind="table",
+                shape=(14,),
+                axes=("feature",),
+                dtype="float32",
+                description="Age at admission, gender, admission type (one-hot), ICU stay begun "
+                "before the prediction time.",
+            ),
+            Modality(
                 name="ehr_text",
                 kind="text",
                 description=(
-                    "' | '-joined summary: demographics (gender, anchor_age), admission type and "
-                    "location, most recent value of every lab (hosp/labevents) and chart item "
-                    "(icu/chartevents) of the admission."
+                    "CLIMB's format_patient_history: ' | '-joined demographics (gender, "
+                    "anchor_age), admission type and location, the most recent value of every lab "
+                    "and of the documented chart items charted before the prediction time "
+                    "(samples.parquet column ehr_text)."
                 ),
             ),
             Modality(
                 name="cxr",
                 kind="image",
-                shape=None,
-                axes=("height", "width"),
+                shape=(1, 224, 224),
+                axes=("channel", "height", "width"),
                 dtype="uint8",
-                description="First MIMIC-CXR-JPG image of the patient (files/pXX/pSUBJ/sSTUDY/DICOM_ID.jpg).",
+                description=(
+                    "Latest MIMIC-CXR-JPG study of the admission taken before the prediction "
+                    "time, PA view preferred (files/pXX/pSUBJ/sSTUDY/DICOM_ID.jpg); zeros with "
+                    "cxr_present = False when there is none."
+                ),
             ),
             Modality(
                 name="ecg",
@@ -45,7 +72,10 @@ class MIMICIV(Dataset):
                 unit="mV",
                 sampling_rate_hz=500.0,
                 dtype="float32",
-                description="Last MIMIC-IV-ECG record of the patient, 10 s, 12 leads (WFDB).",
+                description=(
+                    "Latest MIMIC-IV-ECG record of the admission taken before the prediction "
+                    "time, 10 s, 12 leads (WFDB); zeros with ecg_present = False when there is none."
+                ),
             ),
         ),
         tasks=(
@@ -55,18 +85,9 @@ class MIMICIV(Dataset):
                 classes=("survived", "died"),
                 level="admission",
                 description=(
-                    "died = admissions.deathtime is not null. CLIMB trains on 'survived' "
-                    "(1 = survived), i.e. the same label with inverted coding."
-                ),
-            ),
-            Task(
-                name="mortality_48h",
-                type="binary",
-                classes=("survived_48h", "died_within_48h"),
-                level="admission",
-                description=(
-                    "Dataset_Info.md's task: death < 2 days after admittime. CLIMB's '48_ihm' field "
-                    "encodes it inverted (1 = no early death) and is not used in training."
+                    "died = deathtime set or hospital_expire_flag = 1, predicted at 48 h after "
+                    "admittime (admissions that end before are excluded). CLIMB trains on "
+                    "'survived' (1 = survived), the same label inverted: label policy 'climb'."
                 ),
             ),
             Task(
@@ -77,14 +98,21 @@ class MIMICIV(Dataset):
                 description="(dischtime - admittime) in days (float); CLIMB trains with MSE.",
             ),
             Task(
+                name="los_gt7d",
+                type="binary",
+                classes=("le_7d", "gt_7d"),
+                level="admission",
+                description="Length of stay > 7 days, predicted at 48 h.",
+            ),
+            Task(
                 name="diagnosis",
                 type="qa",
                 level="admission",
                 description=(
-                    "ICD-9/ICD-10 diagnosis codes of the admission (hosp/diagnoses_icd), multilabel "
-                    "over a vocabulary of thousands of codes built at prepare time. Modelled as qa "
-                    "here because the code list cannot be enumerated in a card; the prepared store "
-                    "holds it as a multi-hot vector with its vocabulary."
+                    "ICD-9/ICD-10 diagnosis codes of the admission (hosp/diagnoses_icd). The "
+                    "prepared store holds a multilabel task over the 50 most frequent codes of "
+                    "the training split (icd_top_k), ICD-9 and ICD-10 kept apart; listed as qa "
+                    "here because the vocabulary depends on the data and the split."
                 ),
             ),
         ),
@@ -105,6 +133,18 @@ class MIMICIV(Dataset):
                 version="2.2",
                 include=("hosp/*", "icu/*"),
                 notes="Credentialed access + CITI training + signed DUA on PhysioNet.",
+            ),
+            Source(
+                kind="physionet",
+                id="mimic-iv-demo",
+                version="2.2",
+                alternate=True,
+                notes=(
+                    "The open MIMIC-IV Clinical Database Demo (100 patients, 275 admissions, ODbL "
+                    "1.0, no credentials): the same hosp/ and icu/ layout. 'climb fetch mimic_iv "
+                    "--source mimic-iv-demo' then 'climb prepare mimic_iv' runs the whole "
+                    "pipeline without credentials (no ECG or CXR)."
+                ),
             ),
             Source(
                 kind="physionet",
@@ -143,8 +183,12 @@ class MIMICIV(Dataset):
             "not patient-level, so one patient's admissions fall in both; climb splits by "
             "subject_id.",
             "CLIMB pairs each admission with the patient's first CXR and last ECG at any time, "
-            "not restricted to the admission window (temporal leakage); restricting to "
-            "studies within the admission avoids it.",
+            "not restricted to the admission window (temporal leakage); climb takes the latest "
+            "of each within the admission and before the prediction time, under both label "
+            "policies.",
+            "CLIMB's inputs cover the whole admission (labs and charts up to discharge) while "
+            "predicting its outcome; climb predicts at 48 h after admission by default, the "
+            "'climb' label policy reproduces the whole-admission window.",
             "CLIMB's '48_ihm' label is inverted (1 = survived 48 h) and unused.",
             "CLIMB's diagnosis head has 100 outputs while the label vector has one entry per ICD "
             "code in icd_code_to_description.json, whose order depends on processing order.",
@@ -168,3 +212,10 @@ class MIMICIV(Dataset):
         ),
         original_code="src/datasets/multimodal/mimic_iv.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Admissions -> EHR time series + static + text, ECG and CXR of the window; see _mimic."""
+        from climb.datasets.multimodal._mimic import MimicIVAdapter
+
+        return MimicIVAdapter()
