@@ -147,3 +147,43 @@ def signal_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     p = tmp_path_factory.mktemp("stores") / "synth"
     make_store(p, n=16, channels=3, seq_len=200, chunk=8)
     return p
+
+
+def make_ragged_video_store(path: Path, n: int = 4) -> list[np.ndarray]:
+    """A store laid out as the video adapters write it: a ragged (T_i, H, W, C) uint8 ``video``
+    field, an ``fps`` column per sample, plus a ragged (n_i, 2) float32 ``events`` field."""
+    from climb.core.schema import RaggedFieldSpec
+    from climb.store import StoreWriter
+
+    rng = np.random.default_rng(2)
+    vids = [rng.integers(0, 256, size=(3 + i, 16, 16, 1), dtype=np.uint8) for i in range(n)]
+    events = [rng.random((i + 1, 2)).astype(np.float32) for i in range(n)]
+    specs = [
+        RaggedFieldSpec(
+            "video", "uint8", (16, 16, 1), axes=("frame", "height", "width", "channel")
+        ),
+        RaggedFieldSpec("events", "float32", (2,), axes=("event", "value")),
+    ]
+    w = StoreWriter(path, key="raggedvid", fields=specs, num_samples=n)
+    w.write_ragged("video", vids)
+    w.write_ragged("events", events)
+    df = pd.DataFrame(
+        {
+            "sample_id": [f"r{i}" for i in range(n)],
+            "patient_id": [f"p{i}" for i in range(n)],
+            "split": ["train"] * n,
+            "index": range(n),
+            "source_path": [f"{i}.avi" for i in range(n)],
+            "native_labels": ["{}"] * n,
+            "fps": [5.0 + i for i in range(n)],
+            "label__ef": rng.random(n) * 60,
+        }
+    )
+    w.finalize(
+        df,
+        tasks={"ef": {"type": "regression", "classes": [], "column": "label__ef", "unit": "%"}},
+        splits={"rule": "t", "seed": 0, "counts": {"train": n}, "leakage_check": "passed"},
+        card={"key": "raggedvid", "licence": {"id": "CC-BY-4.0", "name": "CC BY 4.0"}},
+        fingerprint="r",
+    )
+    return vids

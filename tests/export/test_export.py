@@ -210,3 +210,28 @@ def test_cli(image_store, tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) as e:
         main(["export", str(store), "--format", "hf", "--out", str(tmp_path / "c")])
     assert e.value.code == 2 and "not empty" in capsys.readouterr().err
+
+
+def test_ragged_video_store(tmp_path: Path) -> None:
+    import av
+    import webdataset as wds
+
+    import datasets
+    from tests.export.conftest import make_ragged_video_store
+
+    store = tmp_path / "rv"
+    vids = make_ragged_video_store(store)
+    out = export_store(store, "qa-jsonl", tmp_path / "qa", echo=lambda s: None).out
+    rows = _rows(out, "train")
+    assert [len(r["videos"]) for r in rows] == [1] * 4 and "images" not in rows[0]
+    for r, v in zip(rows, vids, strict=True):
+        with av.open(str(out / r["videos"][0])) as box:
+            stream = box.streams.video[0]
+            n = sum(1 for _ in box.decode(video=0))
+            assert n == v.shape[0] and float(stream.average_rate) == 5 + rows.index(r)
+    hf = datasets.load_from_disk(str(export_store(store, "hf", tmp_path / "hf", echo=print).out))
+    ex = hf["train"][3]
+    assert np.asarray(ex["events"]).shape == (4, 2) and ex["video_mp4"]
+    w = export_store(store, "webdataset", tmp_path / "w", echo=print).out
+    got = list(wds.WebDataset(str(w / "train-000000.tar"), shardshuffle=False).decode())
+    assert [s["events.npy"].shape[0] for s in got] == [1, 2, 3, 4]

@@ -118,11 +118,11 @@ def _field_kind(name: str, meta: dict[str, Any], fmeta: dict[str, Any]) -> Media
     axes = [str(a).lower() for a in (fmeta.get("axes") or ())]
     shape = list(fmeta.get("shape") or ())
     card_kind = kinds.get(name)
-    if fmeta.get("ragged"):
-        return "array"
     spatial = "height" in axes and "width" in axes
     if spatial and any(a in ("frame", "time", "t") for a in axes):
-        return "video"
+        return "video"  # dense (T fixed) or ragged (T per sample)
+    if fmeta.get("ragged"):
+        return "array"
     if spatial:
         return "image"
     if card_kind in ("image",) and len(shape) in (2, 3):
@@ -140,10 +140,25 @@ def _field_kind(name: str, meta: dict[str, Any], fmeta: dict[str, Any]) -> Media
 class FieldPlan:
     name: str
     kind: MediaKind
-    shape: tuple[int, ...]
+    shape: tuple[int | None, ...]
     axes: tuple[str, ...]
     dtype: str
     meta: dict[str, Any]
+
+    @property
+    def ragged(self) -> bool:
+        return bool(self.meta.get("ragged"))
+
+    def fps(self, row: dict[str, Any]) -> float:
+        """Frame rate of a video sample: the row's ``fps`` column (ragged video stores), else the
+        field's sampling rate, else 10."""
+        v = row.get("fps")
+        try:
+            if v is not None and float(v) > 0:
+                return float(v)
+        except (TypeError, ValueError):
+            pass
+        return float(self.meta.get("fps") or self.meta.get("sampling_rate_hz") or 10.0)
 
 
 @dataclass(frozen=True)
@@ -250,7 +265,7 @@ def plan_export(
             FieldPlan(
                 name=name,
                 kind=kind,
-                shape=tuple(int(s) for s in fm.get("shape") or ()),
+                shape=tuple(None if s is None else int(s) for s in fm.get("shape") or ()),
                 axes=tuple(str(a) for a in fm.get("axes") or ()),
                 dtype=str(fm.get("dtype")),
                 meta=dict(fm),

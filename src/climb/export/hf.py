@@ -50,6 +50,15 @@ def features(plan: ExportPlan) -> Any:
             cols[f.name] = hfd.List(hfd.Image()) if _views(f) > 1 else hfd.Image()
         elif f.kind == "video":
             cols[f"{f.name}_mp4"] = hfd.Value("binary")
+        elif f.ragged:  # (n_i, *inner): an array whose first dimension varies
+            inner = tuple(int(d) for d in f.shape[1:])
+            arr = {0: None, 1: hfd.Array2D, 2: hfd.Array3D, 3: hfd.Array4D, 4: hfd.Array5D}
+            if not inner:
+                cols[f.name] = hfd.List(hfd.Value(f.dtype))
+            elif len(inner) in arr and arr[len(inner)] is not None:
+                cols[f.name] = arr[len(inner)](shape=(None, *inner), dtype=f.dtype)
+            else:
+                raise ValueError(f"ragged field {f.name!r} has too many axes for the hf export")
         else:
             n = len(f.shape)
             arr = {1: None, 2: hfd.Array2D, 3: hfd.Array3D, 4: hfd.Array4D, 5: hfd.Array5D}.get(n)
@@ -84,8 +93,7 @@ def _example(plan: ExportPlan, values: dict[str, Any], j: int, r: dict[str, Any]
             imgs = [{"bytes": png_bytes(i), "path": None} for i in to_uint8_image(x, f.axes)]
             ex[f.name] = imgs if _views(f) > 1 else imgs[0]
         elif f.kind == "video":
-            fps = float(f.meta.get("fps") or f.meta.get("sampling_rate_hz") or 10.0)
-            ex[f"{f.name}_mp4"] = mp4_bytes(video_frames(x, f.axes), fps)
+            ex[f"{f.name}_mp4"] = mp4_bytes(video_frames(x, f.axes), f.fps(r))
         else:
             ex[f.name] = np.asarray(x)
     for t in plan.tasks:

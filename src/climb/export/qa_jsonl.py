@@ -41,7 +41,9 @@ def safe_name(index: int, sample_id: str) -> str:
     return f"{int(index):07d}_{_SAFE.sub('_', str(sample_id))[:80]}"
 
 
-def encode_media(plan: ExportPlan, values: dict[str, Any], j: int) -> list[tuple[str, str, bytes]]:
+def encode_media(
+    plan: ExportPlan, values: dict[str, Any], j: int, r: dict[str, Any]
+) -> list[tuple[str, str, bytes]]:
     """``[(kind, suffix, bytes)]`` of one sample: kind is ``image`` or ``video``."""
     out: list[tuple[str, str, bytes]] = []
     for f in plan.fields:
@@ -52,8 +54,7 @@ def encode_media(plan: ExportPlan, values: dict[str, Any], j: int) -> list[tuple
                 suffix = f"{f.name}.png" if len(imgs) == 1 else f"{f.name}_{v}.png"
                 out.append(("image", suffix, png_bytes(img)))
         elif f.kind == "video":
-            fps = float(f.meta.get("fps") or f.meta.get("sampling_rate_hz") or 10.0)
-            out.append(("video", f"{f.name}.mp4", mp4_bytes(video_frames(x, f.axes), fps)))
+            out.append(("video", f"{f.name}.mp4", mp4_bytes(video_frames(x, f.axes), f.fps(r))))
         elif f.kind == "signal":
             out.append(("image", f"{f.name}.png", signal_png(x, f.meta)))
     return out
@@ -82,7 +83,7 @@ def write(
                     r = row._asdict()
                     base = safe_name(r["index"], r["sample_id"])
                     try:
-                        media = encode_media(plan, values, j)
+                        media = encode_media(plan, values, j, r)
                     except Exception as exc:
                         plan.quarantine.append(
                             {

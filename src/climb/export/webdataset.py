@@ -39,8 +39,7 @@ def sample_dict(
             for v, img in enumerate(imgs):
                 out[f"{f.name}.png" if len(imgs) == 1 else f"{f.name}_{v}.png"] = png_bytes(img)
         elif f.kind == "video":
-            fps = float(f.meta.get("fps") or f.meta.get("sampling_rate_hz") or 10.0)
-            out[f"{f.name}.mp4"] = mp4_bytes(video_frames(x, f.axes), fps)
+            out[f"{f.name}.mp4"] = mp4_bytes(video_frames(x, f.axes), f.fps(r))
         else:
             out[f"{f.name}.npy"] = np.ascontiguousarray(np.asarray(x))
     meta = {
