@@ -146,3 +146,10 @@ class INSPECT(Dataset):
         ),
         original_code="src/datasets/ct/inspect.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/volumes-video.md)."""
+        from climb.datasets.ct._volumes import InspectAdapter
+
+        return InspectAdapter()

@@ -106,3 +106,10 @@ class KiTS23(Dataset):
         ),
         original_code="src/datasets/ct/kits23.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/volumes-video.md)."""
+        from climb.datasets.ct._volumes import Kits23Adapter
+
+        return Kits23Adapter()

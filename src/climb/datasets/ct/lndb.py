@@ -127,3 +127,10 @@ class LNDb(Dataset):
         ),
         original_code="src/datasets/ct/lndb.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/volumes-video.md)."""
+        from climb.datasets.ct._volumes import LndbAdapter
+
+        return LndbAdapter()

@@ -112,3 +112,10 @@ class RSPECT(Dataset):
         ),
         original_code="src/datasets/ct/rspect.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/volumes-video.md)."""
+        from climb.datasets.ct._volumes import RspectAdapter
+
+        return RspectAdapter()
