@@ -28,6 +28,7 @@ $(BIN)/python:
 $(STAMP_RUN): $(BIN)/python
 	@echo "==> installing climb and its dependencies into $(VENV) (torch==2.14.1, torchvision==0.29.1)"
 	$(PIP) install -e . 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+	$(PIP) install --no-deps braindecode==1.8.1 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 	$(BIN)/python -c "import climb, torch, torchvision; assert torch.__version__.startswith('2.14.1'), torch.__version__"
 	@rm -f $(VENV)/.installed-run-*; touch $@
 

@@ -54,7 +54,7 @@ def register_fallback(modality: str, builder: Callable[..., nn.Module]) -> None:
 
 def _ensure_loaded() -> None:
     # Importing the modules runs their decorators; done lazily so importing the registry is cheap.
-    from climb.models import graph, image, signal  # noqa: F401
+    from climb.models import eeg, graph, image, signal  # noqa: F401
 
 
 def list_encoders(modality: str | None = None) -> list[tuple[str, str]]:
