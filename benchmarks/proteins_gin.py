@@ -73,7 +73,10 @@ def run_fold(
 ) -> dict[str, Any]:
     from torch_geometric.loader import DataLoader
 
-    from climb.models import build_encoder, build_head, predict_scores, task_loss
+    from climb.models import build_encoder, build_head
+    from climb.tasks import get_kind
+
+    binary = get_kind("binary")
 
     torch.manual_seed(seed)
     enc = build_encoder(
@@ -94,7 +97,7 @@ def run_fold(
         with torch.no_grad():
             for b in DataLoader([data[i] for i in idx], batch_size=256):
                 out.append(model["head"](model["enc"](b)))
-        return predict_scores("binary", torch.cat(out))
+        return binary.scores(torch.cat(out))
 
     best = (-1.0, 0, None)
     bad = 0
@@ -105,7 +108,7 @@ def run_fold(
             if b.num_graphs < 2:  # BatchNorm needs 2 graphs
                 continue
             opt.zero_grad()
-            loss = task_loss("binary", model["head"](model["enc"](b)), b.y.long())
+            loss = binary.loss(model["head"](model["enc"](b)), b.y.long())
             loss.backward()
             opt.step()
         sched.step()

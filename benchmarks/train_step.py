@@ -20,7 +20,8 @@ from typing import Any
 
 import torch
 
-from climb.models import build_encoder, build_head, task_loss
+from climb.models import build_encoder, build_head
+from climb.tasks import get_kind
 
 
 def _cases(quick: bool) -> list[tuple[str, str, dict[str, Any], tuple[int, ...]]]:
@@ -66,7 +67,7 @@ def bench_one(
         _sync(device)
         start = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        loss = task_loss("multilabel", head(encoder(x)), y)
+        loss = get_kind("multilabel").loss(head(encoder(x)), y)
         loss.backward()
         opt.step()
         _sync(device)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from climb.errors import ClimbError
-from climb.models import build_encoder, build_head, default_encoder, list_encoders, task_loss
+from climb.core.errors import ClimbError
+from climb.models import build_encoder, build_head, default_encoder, list_encoders
+from climb.tasks import get_kind
 
 torch.set_num_threads(1)
 
@@ -44,7 +45,7 @@ def test_node_level_output_for_ppi_style_tasks() -> None:
     head = build_head("multilabel", enc.out_dim, 121)
     y = torch.randint(0, 2, (b.num_nodes, 121))
     y[0, :5] = -1  # missing entries are masked
-    loss = task_loss("multilabel", head(h), y)
+    loss = get_kind("multilabel").loss(head(h), y)
     loss.backward()
     assert torch.isfinite(loss)
 
@@ -88,7 +89,7 @@ def test_gin_learns_a_structural_task() -> None:
     opt = torch.optim.Adam([*enc.parameters(), *head.parameters()], lr=0.01)
     for _ in range(150):
         opt.zero_grad()
-        task_loss("binary", head(enc(b)), b.y.long()).backward()
+        get_kind("binary").loss(head(enc(b)), b.y.long()).backward()
         opt.step()
     enc.eval()
     acc = ((head(enc(b)).view(-1) > 0).float() == b.y).float().mean()

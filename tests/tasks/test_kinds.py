@@ -7,8 +7,20 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from climb.errors import ClimbError
-from climb.models import build_head, num_logits, predict_scores, task_loss
+from climb.core.errors import ClimbError
+from climb.models import build_head, num_logits
+from climb.tasks import get_kind
+
+
+def task_loss(
+    task_type: str, logits: torch.Tensor, target: torch.Tensor, **kw: object
+) -> torch.Tensor:
+    return get_kind(task_type).loss(logits, target, **kw)  # type: ignore[arg-type]
+
+
+def predict_scores(task_type: str, logits: object) -> np.ndarray:
+    return get_kind(task_type).scores(logits)  # type: ignore[arg-type]
+
 
 torch.set_num_threads(1)
 

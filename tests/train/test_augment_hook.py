@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from climb.core.errors import ClimbError
 from climb.data.transforms import REGISTRY, build_transforms
-from climb.errors import ClimbError
 
 
 def test_image_transforms_are_registered() -> None:
@@ -29,7 +29,8 @@ def test_unknown_augment_is_a_clear_error() -> None:
 
 
 def test_split_dataset_applies_augment_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    from climb.train import setup
+    import climb.data
+    from climb.experiment import build
 
     seen: list[str] = []
     captured: dict[str, object] = {}
@@ -37,21 +38,23 @@ def test_split_dataset_applies_augment_first(monkeypatch: pytest.MonkeyPatch) ->
     class FakeDataset:
         def __init__(self, *a: object, transforms: object = None, **k: object) -> None:
             captured["transforms"] = transforms
+            captured["fields"] = k.get("fields")
 
-    monkeypatch.setattr(setup, "StoreDataset", FakeDataset)
+    monkeypatch.setattr(climb.data, "StoreDataset", FakeDataset)
+
+    def fixed(x: str) -> str:
+        seen.append("fixed")
+        return x + "+fixed"
 
     class T:
         store_path = "x"
-        field = "image"
+        fields = ["image"]
+        transforms = {"image": fixed}
         entry = type("E", (), {"task": "t"})()
+        spec = type("S", (), {"target_field": None})()
 
-        @staticmethod
-        def transforms(x: str) -> str:
-            seen.append("fixed")
-            return x + "+fixed"
-
-    setup._split_dataset(T, "train", None, augment=lambda x: (seen.append("aug"), x + "+aug")[1])  # type: ignore[arg-type]
-    fn = captured["transforms"]
+    build._split_dataset(T, "train", None, augment=lambda x: (seen.append("aug"), x + "+aug")[1])  # type: ignore[arg-type]
+    fn = captured["transforms"]["image"]  # type: ignore[index]
     assert callable(fn) and fn("x") == "x+aug+fixed" and seen == ["aug", "fixed"]
-    setup._split_dataset(T, "val", None)  # type: ignore[arg-type]
-    assert captured["transforms"] is T.transforms
+    build._split_dataset(T, "val", None)  # type: ignore[arg-type]
+    assert captured["transforms"] is T.transforms and captured["fields"] == ["image"]

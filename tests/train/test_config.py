@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from climb.errors import ClimbError
-from climb.train.config import apply_override, from_dict, load_config
+from climb.core.errors import ClimbError
+from climb.experiment.config import apply_override, from_dict, load_config
 
 from .conftest import base_config, write_config
 
@@ -73,18 +73,7 @@ def test_example_configs_validate(tmp_path: Path) -> None:
     configs = Path(__file__).parents[2] / "configs"
     names = sorted(p.name for p in configs.glob("*.yaml"))
     assert {"ptbxl_superdiagnostic.yaml", "ecg7_multitask.yaml", "ecg7_fewshot.yaml"} <= set(names)
-    from climb.train.graph import is_graph_config, load_graph_config
-    from climb.train.segmentation import is_segmentation_config, load_segmentation_config
-
-    for name in names:
-        if is_graph_config(configs / name):  # kind: graph -> climb.train.graph's schema
-            gcfg = load_graph_config(configs / name, [f"data.root={tmp_path}"])
-            assert gcfg["data"]["root"] == str(tmp_path) and gcfg["data"]["tasks"]
-            continue
-        if is_segmentation_config(configs / name):  # kind: segmentation -> its own schema
-            scfg = load_segmentation_config(configs / name, [f"data.root={tmp_path}"])
-            assert scfg["data"]["root"] == str(tmp_path) and scfg["data"]["dataset"]
-            continue
+    for name in names:  # one schema for every config (graphs, segmentation, fusion, ...)
         cfg = load_config(configs / name, [f"data.root={tmp_path}"])
         assert cfg.data_root() == tmp_path
         assert all(cfg.store_path(t) == tmp_path / "stores" / t.dataset for t in cfg.data.tasks)

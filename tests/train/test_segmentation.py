@@ -1,5 +1,6 @@
-"""`kind: segmentation` training (climb.train.segmentation) on a generated tiny BUSI store:
-bright squares on a noisy background, with masks matching them, prepared at 32x32."""
+"""Segmentation through the one trainer (the ``segmentation`` task kind, climb.tasks) on a
+generated tiny BUSI store: bright squares on a noisy background, with masks matching them,
+prepared at 32x32."""
 
 from __future__ import annotations
 
@@ -16,15 +17,15 @@ import yaml
 from PIL import Image
 from typer.testing import CliRunner
 
-from climb.errors import ClimbError
-from climb.train.segmentation import (
+from climb.core.errors import ClimbError
+from climb.experiment.config import from_dict, load_config
+from climb.tasks.segmentation import (
     confusion_counts,
     image_scores,
-    load_segmentation_config,
     segmentation_loss,
     segmentation_metrics,
-    train_segmentation,
 )
+from climb.train.trainer import train
 
 
 def _make_busi(root: Path, n: tuple[int, int, int] = (32, 32, 12), seed: int = 0) -> Path:
@@ -50,14 +51,20 @@ def _make_busi(root: Path, n: tuple[int, int, int] = (32, 32, 12), seed: int = 0
 
 def _cfg(root: Path, **over: dict[str, Any]) -> dict[str, Any]:
     cfg: dict[str, Any] = {
-        "kind": "segmentation",
         "run": {"name": "seg", "seed": 0, "device": "cpu"},
-        "data": {"root": str(root), "dataset": "busi", "batch_size": 8},
-        "model": {"decoder_channels": 16},
-        "optim": {"lr": 3e-3, "warmup_steps": 5},
-        "train": {"epochs": 6},
+        "data": {
+            "root": str(root),
+            "tasks": [{"dataset": "busi", "task": "lesion_segmentation", "field": "image"}],
+            "batch_size": 8,
+            "hflip": 0.5,
+            "transforms": [{"name": "image_normalize", "store": "self"}],
+        },
+        "model": {"encoders": {"image": {"name": "convnextv2_atto",
+                                         "kwargs": {"decoder_channels": 16}}}},
+        "optim": {"lr": 3e-3, "warmup_steps": 5, "weight_decay": 0.05},
+        "train": {"epochs": 6, "select": "val_dice", "log_every": 1},
         "evaluate": {"n_boot": 100},
-    }
+    }  # fmt: skip
     for k, v in over.items():
         cfg[k] = {**cfg.get(k, {}), **v}
     return cfg
@@ -72,29 +79,32 @@ def seg_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def seg_run(seg_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cfg = load_segmentation_config(_cfg(seg_root))
-    return train_segmentation(cfg, tmp_path_factory.mktemp("segrun"))
+    return train(from_dict(_cfg(seg_root)), tmp_path_factory.mktemp("segrun") / "run")
 
 
 def test_train_learns_the_lesion(seg_run: Path) -> None:
-    for name in ("config.yaml", "metrics.csv", "results.json", "results.parquet"):
+    for name in ("config.yaml", "metrics.csv", "run.json", "results.parquet"):
         assert (seg_run / name).is_file(), name
-    assert (seg_run / "checkpoints" / "model.pt").is_file()
-    cfg = yaml.safe_load((seg_run / "config.yaml").read_text())
-    assert cfg["kind"] == "segmentation" and cfg["data"]["task"] == "lesion_segmentation"
+    assert (seg_run / "checkpoints" / "best.pt").is_file()
+    info = json.loads((seg_run / "run.json").read_text())
+    task = info["tasks"]["busi/lesion_segmentation"]
+    assert task["type"] == "segmentation" and task["select"] == "val_dice"
+    per_epoch = info["steps_per_epoch"]
+    assert info["max_steps"] == 6 * per_epoch
     m = pd.read_csv(seg_run / "metrics.csv")
-    train = m[m["kind"] == "train"]["loss"].to_numpy()
-    assert len(train) == 6 and train[-1] < 0.6 * train[0]  # the loss decreases
+    train_loss = m[m["kind"] == "train"]["loss"].to_numpy()
+    assert train_loss[-per_epoch:].mean() < 0.6 * train_loss[:per_epoch].mean()  # it learns
     assert (m["kind"] == "val").sum() == 6  # one validation Dice per epoch
-    res = json.loads((seg_run / "results.json").read_text())
-    assert res["n"]["test"] > 5 and res["selection"] == "best validation Dice"
-    rows = {(r["metric"], r["class_name"]): r for r in res["results"]["test"]}
+    df = pd.read_parquet(seg_run / "results.parquet")
+    rows = {(r.metric, r.class_name): r for r in df.itertuples() if r.split == "test"}
     # the all-background prediction scores Dice 0 on every lesion image (undefined on normals)
     lesion = rows[("dice", "lesion")]
-    assert lesion["value"] > 0.7, lesion
-    assert rows[("dice", None)]["value"] == lesion["value"]  # one foreground class
-    assert rows[("iou", "lesion")]["value"] < lesion["value"]
-    assert rows[("pixel_accuracy", None)]["value"] > 0.9
+    assert lesion.value > 0.7, lesion
+    agg = df[(df.metric == "dice") & df.class_name.isna()].iloc[0]
+    assert agg.value == lesion.value  # one foreground class
+    assert rows[("iou", "lesion")].value < lesion.value
+    pix = df[(df.metric == "pixel_accuracy") & df.class_name.isna()].iloc[0]
+    assert pix.value > 0.9
 
 
 def test_results_parquet_rows(seg_run: Path) -> None:
@@ -103,7 +113,7 @@ def test_results_parquet_rows(seg_run: Path) -> None:
     df = read_results(seg_run)
     assert list(df.columns) == RESULT_COLUMNS
     assert set(df["split"]) == {"test"} and set(df["dataset"]) == {"busi"}
-    assert set(df["task"]) == {"lesion_segmentation"} and set(df["run_id"]) == {"seg"}
+    assert set(df["task"]) == {"lesion_segmentation"} and set(df["run_id"]) == {"run"}
     assert set(df["metric"]) == {"dice", "iou", "pixel_accuracy"}
     assert df["config_hash"].notna().all() and df["code_version"].notna().all()
     agg = df[df["class_name"].isna()].set_index("metric")
@@ -112,6 +122,19 @@ def test_results_parquet_rows(seg_run: Path) -> None:
         assert r["ci_low"] <= r["value"] <= r["ci_high"] and r["ci_high"] > r["ci_low"]
         assert "bootstrap over patients" in r["note"]
     assert set(df.loc[df["metric"] == "dice", "class_name"].dropna()) == {"background", "lesion"}
+
+
+def test_evaluate_cli_reevaluates_a_segmentation_run(seg_run: Path) -> None:
+    from climb.cli import app
+
+    before = pd.read_parquet(seg_run / "results.parquet")
+    r = CliRunner().invoke(app, ["evaluate", str(seg_run), "--n-boot", "20"])
+    assert r.exit_code == 0, r.output
+    after = pd.read_parquet(seg_run / "results.parquet")
+    assert len(after) == 2 * len(before)
+    d0 = before[(before.metric == "dice") & (before.class_name == "lesion")].value.iloc[0]
+    d1 = after[(after.metric == "dice") & (after.class_name == "lesion")].value.iloc[-1]
+    assert d1 == pytest.approx(d0)  # same checkpoint, same test images
 
 
 def test_loss_ignores_unknown_pixels() -> None:
@@ -210,67 +233,50 @@ def test_local_weights(tmp_path: Path) -> None:
 
 
 def test_bad_config(seg_root: Path, tmp_path: Path) -> None:
-    with pytest.raises(ClimbError, match=r"unknown key 'optim.lrr'.*did you mean 'optim.lr'"):
-        load_segmentation_config(_cfg(seg_root, optim={"lrr": 1.0}))
+    with pytest.raises(ClimbError, match=r"unknown key 'optim.lrr'.*did you mean 'lr'"):
+        from_dict(_cfg(seg_root, optim={"lrr": 1.0}))
     with pytest.raises(ClimbError, match=r"unknown key 'modle'"):
-        load_segmentation_config({**_cfg(seg_root), "modle": {}})
-    with pytest.raises(ClimbError, match=r"bad value data.batch_size"):
-        load_segmentation_config(_cfg(seg_root, data={"batch_size": 0}))
-    with pytest.raises(ClimbError, match=r"bad value data.hflip"):
-        load_segmentation_config(_cfg(seg_root), ["data.hflip=2"])
+        from_dict({**_cfg(seg_root), "modle": {}})
+    with pytest.raises(ClimbError, match=r"'data.batch_size' must be >= 1"):
+        from_dict(_cfg(seg_root, data={"batch_size": 0}))
+    with pytest.raises(ClimbError, match=r"kind: segmentation"):
+        from_dict({**_cfg(seg_root), "kind": "segmentation"})
+    with pytest.raises(ClimbError, match=r"train.select=val_auroc is not defined"):
+        train(from_dict(_cfg(seg_root, train={"select": "val_auroc", "epochs": 1})), tmp_path / "a")
+    p = tmp_path / "seg.yaml"
+    p.write_text(yaml.safe_dump(_cfg(seg_root)), encoding="utf-8")
     with pytest.raises(ClimbError, match=r"unknown key 'train.epoch'"):
-        load_segmentation_config(_cfg(seg_root), ["train.epoch=3"])
+        load_config(p, ["train.epoch=3"])
     with pytest.raises(ClimbError, match=r"bad --set"):
-        load_segmentation_config(_cfg(seg_root), ["train.epochs"])
-    with pytest.raises(ClimbError, match=r"needs data.dataset"):
-        load_segmentation_config({"kind": "segmentation"})
-    with pytest.raises(ClimbError, match=r"bad run.device"):
-        load_segmentation_config(_cfg(seg_root, run={"device": "tpu"}))
-    cfg = load_segmentation_config(_cfg(seg_root), ["optim.lr=3e-4", "data.val_fraction=0.2"])
-    assert cfg["optim"]["lr"] == 3e-4 and cfg["data"]["val_fraction"] == 0.2
-    with pytest.raises(ClimbError, match=r"no segmentation task 'busi3'"):
-        train_segmentation(load_segmentation_config(_cfg(seg_root, data={"task": "busi3"})),
-                           tmp_path / "r")  # fmt: skip
+        load_config(p, ["train.epochs"])
+    cfg = load_config(p, ["optim.lr=3e-4", "data.val_fraction=0.2"])
+    assert cfg.optim.lr == 3e-4 and cfg.data.val_fraction == 0.2
+    with pytest.raises(ClimbError, match=r"has no task 'busi9'.*did you mean"):
+        bad = _cfg(seg_root)
+        bad["data"]["tasks"] = [{"dataset": "busi", "task": "busi9", "field": "image"}]
+        train(from_dict(bad), tmp_path / "r")
 
 
-def test_cli_routes_segmentation(seg_root: Path, tmp_path: Path) -> None:
+def test_cli_resume_and_no_eval(seg_root: Path, tmp_path: Path) -> None:
     from climb.cli import app
 
     p = tmp_path / "seg.yaml"
     p.write_text(yaml.safe_dump(_cfg(Path("/nonexistent"))), encoding="utf-8")
     run = tmp_path / "run"
-    r = CliRunner().invoke(
-        app,
-        ["train", str(p), "--out", str(run), "--set", f"data.root={seg_root}",
-         "--set", "train.max_steps=3", "--set", "data.val_fraction=0.2",
-         "--set", "evaluate.n_boot=10"],
-    )  # fmt: skip
+    common = ["--set", f"data.root={seg_root}", "--set", "data.val_fraction=0.2",
+              "--set", "evaluate.n_boot=10", "--set", "train.epochs=2"]  # fmt: skip
+    r = CliRunner().invoke(app, ["train", str(p), "--out", str(run), "--no-eval", *common,
+                                 "--set", "train.stop_after=3"])  # fmt: skip
     assert r.exit_code == 0, r.output
-    res = json.loads((run / "results.json").read_text())
-    assert res["steps"] == 3 and res["val"].startswith("val: 20% of train patients")
+    assert not (run / "results.parquet").exists()
+    r = CliRunner().invoke(app, ["train", str(p), "--out", str(run), "--resume", *common])
+    assert r.exit_code == 0, r.output
+    info = json.loads((run / "run.json").read_text())
+    ck = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    assert ck["step"] == info["max_steps"] and ck["finished"]
+    steps = pd.read_csv(run / "metrics.csv").query("kind == 'train'").step.tolist()
+    assert steps == sorted(set(steps))  # no step logged twice across the resume
     split = pd.read_parquet(seg_root / "stores" / "busi" / "samples.parquet")["split"]
-    assert res["n"]["val"] > 0 and res["n"]["train"] + res["n"]["val"] == (split == "train").sum()
+    t = info["tasks"]["busi/lesion_segmentation"]
+    assert t["n_val"] > 0 and t["n_train"] + t["n_val"] == (split == "train").sum()
     assert (run / "results.parquet").is_file()
-
-
-def test_cli_refuses_resume_and_no_eval(tmp_path: Path) -> None:
-    from climb.cli import app
-
-    p = tmp_path / "seg.yaml"
-    p.write_text(yaml.safe_dump(_cfg(Path("/nonexistent"))), encoding="utf-8")
-    for flags in (["--resume", "--out", str(tmp_path / "r")], ["--no-eval"]):
-        r = CliRunner().invoke(app, ["train", str(p), *flags])
-        assert r.exit_code != 0
-        assert "not supported for 'kind: segmentation'" in str(r.exception)
-
-
-def test_evaluate_cli_explains_segmentation_runs(tmp_path: Path) -> None:
-    from climb.cli import app
-
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "config.yaml").write_text("kind: segmentation\nrun: {name: x}\n", encoding="utf-8")
-    r = CliRunner().invoke(app, ["evaluate", str(run)])
-    assert r.exit_code != 0
-    assert "is a 'kind: segmentation' run" in str(r.exception)
-    assert "climb report" in r.exception.render()  # type: ignore[union-attr]

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 import torch
 
+from climb.core.errors import ClimbError
 from climb.data import StoreDataset, few_shot_indices
-from climb.errors import ClimbError
-from climb.train.config import from_dict
-from climb.train.loop import lr_lambda, train
+from climb.experiment.config import from_dict
+from climb.train.trainer import lr_lambda, train
 
 from .conftest import base_config
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 MARKER = ".climb-demo"
 IMAGE_SIZE = 64
@@ -185,7 +185,7 @@ def experiment_configs(root: Path, plan: DemoPlan, seed: int) -> list[dict[str, 
 
 # ------------------------------------------------------------------------------ stages
 def _console() -> Any:
-    from climb.console import stderr_console
+    from climb.core.console import stderr_console
 
     return stderr_console()
 
@@ -284,9 +284,9 @@ def stage_train(root: Path, plan: DemoPlan, seed: int) -> list[Path]:
     """``climb train`` then ``climb evaluate`` for every experiment."""
     import torch
 
-    from climb.train.config import from_dict
-    from climb.train.evaluation import evaluate_run
-    from climb.train.loop import train
+    from climb.experiment.config import from_dict
+    from climb.evaluate.run import evaluate_run
+    from climb.train.trainer import train
 
     console = _console()
     cfgs = experiment_configs(root, plan, seed)

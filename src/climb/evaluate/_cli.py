@@ -19,24 +19,9 @@ def register(app: typer.Typer) -> None:
         n_boot: int | None = typer.Option(None, "--n-boot", help="Bootstrap replicates."),
     ) -> None:
         """Evaluate a run: metrics with patient-level bootstrap CIs, appended to results.parquet."""
-        from climb.errors import ClimbError
-        from climb.train.evaluation import evaluate_run
+        from climb.core.errors import ClimbError
+        from climb.evaluate.run import evaluate_run
 
-        cfg_file = run_dir / "config.yaml"
-        if cfg_file.is_file():
-            import yaml
-
-            try:
-                kind = (yaml.safe_load(cfg_file.read_text(encoding="utf-8")) or {}).get("kind")
-            except (yaml.YAMLError, AttributeError):
-                kind = None
-            if kind in ("graph", "segmentation"):
-                raise ClimbError(
-                    f"{run_dir} is a 'kind: {kind}' run: its trainer evaluated the test split "
-                    "at the end of training, and 'climb evaluate' cannot re-evaluate it",
-                    where=str(cfg_file),
-                    fix=f"read {run_dir / 'results.parquet'} or run 'climb report {run_dir}'",
-                )
         if checkpoint not in (None, "best", "last"):
             raise ClimbError(f"bad --checkpoint {checkpoint!r}", fix="use best or last")
         evaluate_run(

@@ -1,7 +1,9 @@
-"""Train configs: YAML → validated dataclasses, with ``--set key=value`` overrides.
+"""Run configs: YAML → validated dataclasses, with ``--set key=value`` overrides (the one
+override parser of every run: classification, regression, segmentation, graphs, fusion).
 
 Every key is declared below (docs/training.md lists them with their meaning). Validation says
-which key is wrong, what is allowed, and the closest match for a misspelt key.
+which key is wrong, what is allowed, and the closest match for a misspelt key. The config is read
+by ``climb train`` and by ``climb evaluate`` (which does not import the trainer).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import yaml
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 
 @dataclass
@@ -28,8 +30,13 @@ class TaskEntry:
     task: str = ""
     store: str | None = None  # default <data.root>/stores/<dataset>
     field: str | None = None  # input field; default: the store's only dense field
+    fields: list[str] | None = None  # several input fields (fusion); overrides `field`
     splits: dict[str, str] | None = None  # per-store override of data.splits
     val_fraction: float | None = None  # per-store override of data.val_fraction
+    options: dict[str, Any] = dataclasses.field(
+        default_factory=dict
+    )  # task-kind options (loss: l1, ...)
+    weight: float = 1.0  # loss weight of this task (multitask)
 
     @property
     def id(self) -> str:
@@ -49,6 +56,7 @@ class RunCfg:
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     amp: Literal["auto", "on", "off"] = "auto"
     deterministic: bool = False
+    threads: int | None = None  # torch intra-op threads (None: torch's default)
 
 
 @dataclass
@@ -70,6 +78,29 @@ class DataCfg:
     # train-only random augmentation, applied before `transforms` (e.g. image_augment)
     augment: list[dict[str, Any]] = field(default_factory=list)
     few_shot: FewShot | None = None
+    # train only: horizontal flip of the inputs AND the dense targets (masks) of a sample
+    hflip: float = 0.0
+    prefetch: int = 2  # batches read ahead in the background (in-process loading)
+    graph: GraphCfg = field(default_factory=lambda: GraphCfg())
+    cv: CrossValCfg | None = None  # k-fold cross-validation instead of the store's splits
+
+
+@dataclass
+class GraphCfg:
+    """How brain-network matrices become graphs (graph stores are used as they are)."""
+
+    method: Literal["dense", "knn", "threshold"] = "dense"
+    k: int = 10
+    threshold: float = 0.3
+    nan_mask: bool = False
+    pad_to: int | None = None
+
+
+@dataclass
+class CrossValCfg:
+    folds: int = 10
+    val_fraction: float = 0.1  # stratified holdout of each training part (model selection)
+    only_folds: int | None = None  # run only the first N folds (smoke tests)
 
 
 @dataclass
@@ -88,10 +119,18 @@ class ModelCfg:
     init: str | None = None  # checkpoint file or run directory to start the encoder(s) from
     init_prefix: str | None = None
     freeze_encoder: bool = False  # linear probe
+    fusion: str = "concat"  # how several input fields are combined (climb.models.fusion)
+    fusion_kwargs: dict[str, Any] = field(default_factory=dict)
+    pool: Literal["sum", "mean", "max"] = "mean"  # graph-level readout of node embeddings
+    proj_dim: int = 64  # graphs: per-task input projection when node feature sizes differ
 
 
 @dataclass
 class OptimCfg:
+    name: Literal["adamw", "adam"] = "adamw"
+    schedule: Literal["cosine", "step", "constant"] = "cosine"
+    step_size: int = 50  # schedule: step -> multiply the lr by gamma every step_size epochs
+    gamma: float = 0.5
     lr: float = 1e-3
     weight_decay: float = 0.01
     betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
@@ -103,10 +142,18 @@ class OptimCfg:
 @dataclass
 class TrainCfg:
     max_steps: int = 1000
+    epochs: int | None = None  # when set: max_steps = epochs x batches per epoch, and
+    #                            eval/checkpoint every epoch
+    patience: int | None = None  # early stop after this many evaluations without improvement
     eval_every: int = 200
     checkpoint_every: int = 200
     log_every: int = 20
-    select: Literal["val_loss", "val_auroc"] = "val_loss"
+    select: Literal["auto", "val_loss", "val_auroc", "val_acc", "val_f1", "val_dice", "val_mae"] = (
+        "val_loss"
+    )
+    grad_accum: int = 1  # micro-batches per optimizer step
+    objective: str = "supervised"  # climb.train.objectives
+    task_weighting: Literal["uniform", "size", "drpo"] = "uniform"
     stop_after: int | None = None  # stop (like an interruption) after this many steps
     max_eval_batches: int | None = None
 
@@ -149,6 +196,8 @@ class Config:
             t.pop("store", None)
         d["run"].pop("device", None)
         d["train"].pop("stop_after", None)
+        d["run"].pop("threads", None)
+        d["data"].pop("prefetch", None)
         blob = json.dumps(d, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -309,6 +358,7 @@ def validate(cfg: Config) -> Config:
         ("train.eval_every", cfg.train.eval_every),
         ("train.checkpoint_every", cfg.train.checkpoint_every),
         ("train.log_every", cfg.train.log_every),
+        ("train.grad_accum", cfg.train.grad_accum),
     ):
         if v < 1:
             raise ClimbError(f"'{name}' must be >= 1, got {v}", where=name)
@@ -347,6 +397,14 @@ def validate(cfg: Config) -> Config:
 def from_dict(data: dict[str, Any]) -> Config:
     if not isinstance(data, dict):
         raise ClimbError("a train config must be a YAML mapping", fix="see configs/*.yaml")
+    if "kind" in data:
+        raise ClimbError(
+            f"'kind: {data['kind']}' configs are gone: one trainer runs every task kind, and a "
+            "task's kind comes from its store",
+            where="kind",
+            fix="delete the 'kind' key and write the config in the common form (docs/training.md; "
+            "configs/proteins_gin.yaml and configs/busi_segmentation.yaml are examples)",
+        )
     return validate(_build(Config, data, ""))
 
 
@@ -472,9 +530,11 @@ def diff_keys(a: Config, b: Config, ignore: tuple[str, ...] = ()) -> list[str]:
 
 __all__ = [
     "Config",
+    "CrossValCfg",
     "DataCfg",
     "EvaluateCfg",
     "FewShot",
+    "GraphCfg",
     "ModelCfg",
     "OptimCfg",
     "RunCfg",

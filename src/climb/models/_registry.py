@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from torch import nn
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 BuilderT = TypeVar("BuilderT", bound=Callable[..., nn.Module])
 
@@ -50,6 +50,27 @@ def register_encoder(
 def register_fallback(modality: str, builder: Callable[..., nn.Module]) -> None:
     """Builder used for names of ``modality`` that are not registered (called as ``builder(name, **kw)``)."""
     _FALLBACKS[modality] = builder
+
+
+# Per modality, the encoder arguments that follow from a field's stored shape and metadata
+# (braindecode-style standard arguments: channels, length, sampling rate).
+_INPUT_KWARGS: dict[str, Callable[[tuple[int, ...], dict[str, Any]], dict[str, Any]]] = {}
+
+
+def register_input_kwargs(
+    modality: str, fn: Callable[[tuple[int, ...], dict[str, Any]], dict[str, Any]]
+) -> None:
+    """Register how a field of ``modality`` (per-sample ``shape``, the store's field spec)
+    becomes encoder arguments, e.g. ``signal``: ``in_channels``, ``seq_len``."""
+    _INPUT_KWARGS[modality] = fn
+
+
+def input_kwargs(modality: str, shape: tuple[int, ...], spec: dict[str, Any]) -> dict[str, Any]:
+    """Encoder arguments for a field of ``modality`` with per-sample ``shape`` (none if the
+    modality registered no rule)."""
+    _ensure_loaded()
+    fn = _INPUT_KWARGS.get(modality)
+    return dict(fn(tuple(shape), dict(spec or {}))) if fn is not None else {}
 
 
 def _ensure_loaded() -> None:

@@ -1,34 +1,17 @@
-"""Task heads, masked losses and score conversion for the four task types.
+"""Task heads: ``[Dropout] -> Linear`` or a small MLP from pooled features to outputs.
 
-Conventions (shared with :mod:`climb.evaluate`):
-
-* ``binary``: **one logit** (the positive class), loss = BCE-with-logits, score = sigmoid.
-  Targets int64 in {0, 1}, ``-1`` = missing. (Logits with 2 columns are accepted too and then
-  use cross-entropy / softmax[:, 1], so a 2-output head also works.)
-* ``multiclass``: K logits, cross-entropy, score = softmax. Targets int64 class index, ``-1``
-  = missing.
-* ``multilabel``: K logits, BCE-with-logits per label, score = sigmoid per label. Targets
-  float/int ``(B, K)`` in {0, 1}, ``-1`` (or NaN) = missing per entry.
-* ``regression``: K outputs, MSE, score = raw output. Targets float ``(B,)`` or ``(B, K)``,
-  NaN = missing.
-
-Missing targets contribute nothing; losses are means over the observed targets (weighted means
-with class weights). A batch with no observed target gives a loss of exactly 0 that still has a
-gradient path (``logits.sum() * 0``), never NaN.
+Losses, scores, metrics and selection per task kind live in :mod:`climb.tasks` (one plugin per
+kind); the number of outputs per kind is below (binary: one logit).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import numpy as np
-import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
-TASK_TYPES = ("binary", "multiclass", "multilabel", "regression")
+#: the task kinds whose head is a :class:`Head` over pooled features
+TASK_TYPES = ("binary", "multiclass", "multilabel", "regression", "node")
 
 
 def check_task_type(task_type: str) -> str:
@@ -101,132 +84,3 @@ def build_head(
             fix="both must be positive",
         )
     return Head(task_type, in_dim, num_outputs, hidden, dropout)
-
-
-def _zero(logits: Tensor) -> Tensor:
-    return logits.sum() * 0.0
-
-
-def _as_weight(
-    class_weights: Tensor | Sequence[float] | np.ndarray | None, ref: Tensor
-) -> Tensor | None:
-    if class_weights is None:
-        return None
-    return torch.as_tensor(np.asarray(class_weights, dtype=np.float32)).to(ref.device, ref.dtype)
-
-
-def task_loss(
-    task_type: str,
-    logits: Tensor,
-    target: Tensor,
-    *,
-    class_weights: Tensor | Sequence[float] | np.ndarray | None = None,
-) -> Tensor:
-    """Masked loss for ``task_type`` (conventions in the module docstring).
-
-    ``class_weights``: multiclass -> per-class CE weights (K,); multilabel -> per-label
-    ``pos_weight`` (K,); binary -> ``pos_weight`` (scalar or (1,)) for one logit, or per-class
-    weights (2,) (negative, positive); regression -> per-target weights (K,) of the squared error.
-    """
-    check_task_type(task_type)
-    weight = _as_weight(class_weights, logits)
-    if task_type == "multiclass" or (
-        task_type == "binary" and logits.ndim == 2 and logits.shape[1] == 2
-    ):
-        target = target.reshape(-1).long()
-        valid = target >= 0
-        if not bool(valid.any()):
-            return _zero(logits)
-        lg, tg = logits[valid], target[valid]
-        if logits.shape[1] <= int(tg.max()):
-            raise ClimbError(
-                f"target class {int(tg.max())} out of range for {logits.shape[1]} logits",
-                where=f"task_loss({task_type!r})",
-                fix="check the label space / num_outputs of the head",
-            )
-        losses = F.cross_entropy(lg, tg, reduction="none")
-        if weight is None:
-            return losses.mean()
-        w = weight[tg]
-        return (losses * w).sum() / w.sum().clamp_min(torch.finfo(w.dtype).tiny)
-
-    if task_type == "binary":
-        logit = logits.reshape(-1)
-        target = target.reshape(-1)
-        if logit.shape != target.shape:
-            raise ClimbError(
-                f"binary logits {tuple(logits.shape)} do not fit targets {tuple(target.shape)}",
-                where="task_loss('binary')",
-                fix="a binary head has one logit per sample",
-            )
-        valid = target >= 0
-        if not bool(valid.any()):
-            return _zero(logits)
-        lg, tg = logit[valid], target[valid].to(logit.dtype)
-        if weight is not None and weight.numel() == 2:
-            w = torch.where(tg > 0.5, weight[1], weight[0])
-            losses = F.binary_cross_entropy_with_logits(lg, tg, reduction="none")
-            return (losses * w).sum() / w.sum().clamp_min(torch.finfo(w.dtype).tiny)
-        pos_weight = None if weight is None else weight.reshape(-1)[:1]
-        return F.binary_cross_entropy_with_logits(lg, tg, pos_weight=pos_weight)
-
-    if task_type == "multilabel":
-        target = target.to(logits.dtype)
-        if target.shape != logits.shape:
-            raise ClimbError(
-                f"multilabel logits {tuple(logits.shape)} do not fit targets {tuple(target.shape)}",
-                where="task_loss('multilabel')",
-                fix="targets are (batch, labels) with -1 for missing entries",
-            )
-        valid = (target >= 0) & ~torch.isnan(target)
-        if not bool(valid.any()):
-            return _zero(logits)
-        losses = F.binary_cross_entropy_with_logits(
-            logits,
-            torch.where(valid, target, torch.zeros_like(target)),
-            reduction="none",
-            pos_weight=weight,
-        )
-        return losses[valid].mean()
-
-    # regression
-    target = target.to(logits.dtype)
-    if target.ndim == 1 and logits.ndim == 2 and logits.shape[1] == 1:
-        target = target.unsqueeze(1)
-    if target.shape != logits.shape:
-        raise ClimbError(
-            f"regression outputs {tuple(logits.shape)} do not fit targets {tuple(target.shape)}",
-            where="task_loss('regression')",
-            fix="one output per regression target",
-        )
-    valid = ~torch.isnan(target)
-    if not bool(valid.any()):
-        return _zero(logits)
-    sq = (logits - torch.where(valid, target, torch.zeros_like(target))) ** 2
-    if weight is not None:
-        w = weight.expand_as(sq)[valid]
-        return (sq[valid] * w).sum() / w.sum().clamp_min(torch.finfo(w.dtype).tiny)
-    return sq[valid].mean()
-
-
-def predict_scores(task_type: str, logits: Tensor | np.ndarray) -> np.ndarray:
-    """Scores for :func:`climb.evaluate.compute_metrics` as float64 numpy.
-
-    multiclass -> softmax ``(N, K)``; multilabel -> sigmoid ``(N, K)``; binary -> P(positive)
-    ``(N,)``; regression -> raw outputs (``(N,)`` for one target, else ``(N, K)``).
-    """
-    check_task_type(task_type)
-    t = torch.as_tensor(logits).detach().float().cpu()
-    if task_type == "multiclass":
-        out = torch.softmax(t, dim=-1)
-    elif task_type == "multilabel":
-        out = torch.sigmoid(t)
-    elif task_type == "binary":
-        out = (
-            torch.softmax(t, dim=-1)[:, 1]
-            if t.ndim == 2 and t.shape[1] == 2
-            else torch.sigmoid(t.reshape(-1))
-        )
-    else:
-        out = t.reshape(-1) if t.ndim == 2 and t.shape[1] == 1 else t
-    return out.numpy().astype(np.float64)

@@ -11,7 +11,7 @@ Weights are never downloaded unless asked for explicitly:
   (a timm / torchvision state dict of the bare model, or a climb encoder checkpoint); a
   3-channel stem is adapted to ``in_chans`` the way timm does (summing / repeating);
 * ``weights="hf-hub:org/name"`` or ``pretrained=True``: timm downloads from the Hugging Face hub,
-  which needs network access; offline this raises a :class:`~climb.errors.ClimbError`.
+  which needs network access; offline this raises a :class:`~climb.core.errors.ClimbError`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Any
 import timm
 from torch import Tensor, nn
 
-from climb.errors import ClimbError
-from climb.models._registry import register_encoder, register_fallback
+from climb.core.errors import ClimbError
+from climb.models._registry import register_encoder, register_fallback, register_input_kwargs
 from climb.models.weights import load_encoder_weights, read_state_dict
 
 DEFAULT_IMAGE_ENCODER = "convnextv2_atto"
@@ -150,3 +150,10 @@ for _name in _REGISTERED:
 register_fallback("image", _build)
 
 __all__ = ["DEFAULT_IMAGE_ENCODER", "TimmEncoder"]
+
+
+def _image_input_kwargs(shape: tuple[int, ...], spec: dict[str, Any]) -> dict[str, Any]:
+    return {"in_chans": int(shape[0])}
+
+
+register_input_kwargs("image", _image_input_kwargs)

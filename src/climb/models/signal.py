@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from climb.errors import ClimbError
-from climb.models._registry import register_encoder
+from climb.core.errors import ClimbError
+from climb.models._registry import register_encoder, register_input_kwargs
 
 # ECG-JEPA's encoder (embed 768, depth 12, 16 heads, MLP ratio 4, patches of 50 samples; it was
 # trained on 8 leads I, II, V1-V6 at 250 Hz, 10 s = 2,500 samples -> 8 x 50 = 400 tokens).
@@ -299,3 +299,10 @@ def patch_transformer(
 ) -> PatchTransformer1d:
     """Lead x time patch transformer; small defaults (128 dim, depth 4, 4 heads, patch 50)."""
     return PatchTransformer1d(in_channels, seq_len, **kwargs)  # type: ignore[arg-type]
+
+
+def _signal_input_kwargs(shape: tuple[int, ...], spec: dict[str, object]) -> dict[str, object]:
+    return {"in_channels": int(shape[0]), "seq_len": int(shape[-1])}
+
+
+register_input_kwargs("signal", _signal_input_kwargs)

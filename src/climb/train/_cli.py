@@ -1,4 +1,4 @@
-"""`climb train CONFIG.yaml [--out RUN_DIR] [--set key=value ...] [--resume]`."""
+"""`climb train CONFIG.yaml [--out RUN_DIR] [--set key=value ...] [--resume] [--no-eval]`."""
 
 from __future__ import annotations
 
@@ -24,45 +24,18 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Train models from a YAML config; evaluates on the test split at the end.
 
-        Single-task, multitask, linear probe, fine-tune, few-shot, graph tasks (kind:
-        graph) and 2-D segmentation masks (kind: segmentation). Works under torchrun (DDP)."""
-        from climb.errors import ClimbError
-        from climb.train.config import load_config
-        from climb.train.loop import train as run_train
+        One trainer for every task kind the stores declare (binary, multiclass, multilabel,
+        regression, segmentation, graph and node tasks) and every mode (single-task, multitask,
+        linear probe, fine-tune, few-shot, k-fold cross-validation, multi-field fusion).
+        Works under torchrun (DDP)."""
+        from climb.core.errors import ClimbError
+        from climb.experiment.config import load_config
+        from climb.train.trainer import train as run_train
 
         if resume and out is None:
             raise ClimbError(
                 "--resume needs --out RUN_DIR", fix="pass the run directory to continue"
             )
-        from climb.train.graph import is_graph_config
-        from climb.train.segmentation import is_segmentation_config
-
-        kind = (
-            "graph"
-            if is_graph_config(config)
-            else "segmentation"
-            if is_segmentation_config(config)
-            else None
-        )
-        if kind and (resume or no_eval):
-            flag = "--resume" if resume else "--no-eval"
-            raise ClimbError(
-                f"{flag} is not supported for 'kind: {kind}' configs (their trainer always "
-                "trains from the start and evaluates the test split at the end)",
-                where=str(config),
-                fix=f"run without {flag}",
-            )
-        if kind == "graph":  # kind: graph -> graph/node tasks (climb.train.graph)
-            from climb.train.graph import load_graph_config, train_graph
-
-            typer.echo(f"run directory: {train_graph(load_graph_config(config, overrides), out)}")
-            return
-        if kind == "segmentation":  # kind: segmentation -> climb.train.segmentation
-            from climb.train.segmentation import load_segmentation_config as lsc
-            from climb.train.segmentation import train_segmentation
-
-            typer.echo(f"run directory: {train_segmentation(lsc(config, overrides), out)}")
-            return
         cfg = load_config(config, overrides)
         run_dir = run_train(cfg, out, resume=resume, evaluate_at_end=not no_eval)
         typer.echo(f"run directory: {run_dir}")

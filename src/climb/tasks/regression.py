@@ -1,0 +1,77 @@
+"""``regression``: K real-valued outputs; targets float ``(B,)`` or ``(B, K)``, NaN = missing.
+
+Loss ``mse`` (default) or ``l1`` (``loss: l1`` in the task's options, i.e. ``data.tasks[].loss``);
+scores are the raw outputs; metrics MAE, RMSE, R² and Pearson r with bootstrap CIs
+(:mod:`climb.evaluate.metrics`). Selection: ``val_loss`` (default) or ``val_mae``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from climb.core.errors import ClimbError
+from climb.tasks.base import TaskKind, TaskSpec, as_weight, zero_loss
+from climb.tasks.registry import register_kind
+
+
+@register_kind
+class Regression(TaskKind):
+    name = "regression"
+    default_select = "val_loss"
+    select_metrics: ClassVar[tuple[str, ...]] = ("val_loss", "val_mae")
+
+    def loss(
+        self,
+        logits: Tensor,
+        target: Tensor,
+        *,
+        class_weights: Any = None,
+        spec: TaskSpec | None = None,
+    ) -> Tensor:
+        weight = as_weight(class_weights, logits)
+        target = target.to(logits.dtype)
+        if target.ndim == 1 and logits.ndim == 2 and logits.shape[1] == 1:
+            target = target.unsqueeze(1)
+        if target.shape != logits.shape:
+            raise ClimbError(
+                f"regression outputs {tuple(logits.shape)} do not fit targets {tuple(target.shape)}",
+                where="regression loss",
+                fix="one output per regression target",
+            )
+        valid = ~torch.isnan(target)
+        if not bool(valid.any()):
+            return zero_loss(logits)
+        diff = logits - torch.where(valid, target, torch.zeros_like(target))
+        kind = (spec.options.get("loss") if spec is not None else None) or "mse"
+        if kind not in ("mse", "l1"):
+            raise ClimbError(
+                f"unknown regression loss {kind!r}", where="data.tasks[].loss", fix="mse or l1"
+            )
+        err = diff.abs() if kind == "l1" else diff**2
+        if weight is not None:
+            w = weight.expand_as(err)[valid]
+            return (err[valid] * w).sum() / w.sum().clamp_min(torch.finfo(w.dtype).tiny)
+        return err[valid].mean()
+
+    def scores(self, logits: Tensor | np.ndarray) -> np.ndarray:
+        t = torch.as_tensor(logits).detach().float().cpu()
+        out = t.reshape(-1) if t.ndim == 2 and t.shape[1] == 1 else t
+        return out.numpy().astype(np.float64)
+
+    def selection_score(self, metric: str, c: dict[str, np.ndarray], loss: float) -> float:
+        y, logits = c["y"], c["out"]
+        if metric == "val_mae":
+            s = self.scores(logits)
+            yy = np.asarray(y, dtype=np.float64).reshape(s.shape)
+            m = np.isfinite(yy)
+            return -float(np.abs(s[m] - yy[m]).mean()) if m.any() else math.nan
+        return super().selection_score(metric, c, loss)
+
+
+__all__ = ["F", "Regression"]
