@@ -87,3 +87,10 @@ class ExpressionAtlas(Dataset):
         ),
         original_code="src/datasets/genom/expression_atlas.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """One experiment -> samples x genes (log2), train-only gene selection; see _adapters."""
+        from climb.datasets.gene_expression._adapters import ExpressionAtlasAdapter
+
+        return ExpressionAtlasAdapter()

@@ -83,3 +83,10 @@ class GEO(Dataset):
         ),
         original_code="src/datasets/genom/geo.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """One series (GDS / GSE) -> samples x genes (log2), train-only gene selection; see _adapters."""
+        from climb.datasets.gene_expression._adapters import GeoAdapter
+
+        return GeoAdapter()
