@@ -9,8 +9,8 @@ be resampled at prepare time to ``fps`` by presentation time (``None`` = every d
 Per-sample columns (samples.parquet): ``fps`` (rate of the stored frames), ``native_fps``,
 ``orig_height``, ``orig_width``, ``orig_frames`` (frames decoded from the file),
 ``header_frames`` (what the container header says), ``n_frames`` (stored), ``duration_s``,
-``vfr`` (variable frame rate detected), ``frame_index`` (``""`` when every decoded frame is
-stored, else a JSON list of the decoded-frame index of each stored frame) and ``t0_s``.
+``vfr`` (variable frame rate detected), ``frame_index`` (decoded-frame index of each stored
+frame: ``""`` = every decoded frame, ``"start:stop:step"`` = a regular run, else a JSON list) and ``t0_s``.
 Clip sampling (uniform K frames, dense clips, all clips) happens at load time
 (:mod:`climb.data.clips`).
 """
@@ -31,10 +31,19 @@ from climb.io.video import VideoReadError, read_video
 VIDEO_FIELD = "video"
 
 
-def compact_index(idx: np.ndarray, n_decoded: int) -> str:
-    """``""`` when ``idx`` is every decoded frame, else a JSON list."""
-    if len(idx) == n_decoded and np.array_equal(idx, np.arange(n_decoded)):
+def compact_index(idx: np.ndarray, n_decoded: int | None = None) -> str:
+    """The decoded-frame indices of the stored frames: ``""`` when they are every decoded frame,
+    ``"start:stop:step"`` (Python slice) for an arithmetic run, else a JSON list."""
+    idx = np.asarray(idx, dtype=np.int64)
+    if (
+        n_decoded is not None
+        and len(idx) == n_decoded
+        and np.array_equal(idx, np.arange(n_decoded))
+    ):
         return ""
+    if len(idx) >= 2 and np.all(np.diff(idx) == idx[1] - idx[0]) and idx[1] > idx[0]:
+        step = int(idx[1] - idx[0])
+        return f"{int(idx[0])}:{int(idx[-1]) + 1}:{step}"
     return json.dumps([int(i) for i in idx])
 
 
@@ -90,6 +99,13 @@ class VideoAdapter(BaseAdapter):
 
     def decode_video(self, path: Path, rel: str) -> tuple[np.ndarray, dict[str, Any]]:
         """``(frames (T, size, size, C) uint8, columns)``; :class:`RecordError` naming ``rel``."""
+        frames, cols, _ = self.decode_video_indexed(path, rel)
+        return frames, cols
+
+    def decode_video_indexed(
+        self, path: Path, rel: str
+    ) -> tuple[np.ndarray, dict[str, Any], np.ndarray]:
+        """As :meth:`decode_video`, plus the decoded-frame index of each stored frame."""
         if not path.is_file():
             raise RecordError(f"video file missing: {rel}")
         try:
@@ -118,7 +134,7 @@ class VideoAdapter(BaseAdapter):
             "frame_index": compact_index(v.source_index, v.decoded_frames),
             "t0_s": round(float(v.times[0]), 6),
         }
-        return v.frames, cols
+        return v.frames, cols, v.source_index
 
     def need_dir(self, raw_dir: Path, name: str, fix: str) -> Path:
         from climb.datasets._imaging import find_dir

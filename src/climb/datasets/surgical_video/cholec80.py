@@ -119,3 +119,10 @@ class Cholec80(Dataset):
         ),
         original_code="src/datasets/endoscopic/cholec.py",
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """Raw files -> samples (docs/volumes-video.md)."""
+        from climb.datasets.surgical_video._adapters import Cholec80Adapter
+
+        return Cholec80Adapter()
