@@ -23,6 +23,9 @@ multiclass / multilabel):
   typically from :func:`choose_thresholds` on the validation split) the decision metrics are
   repeated as ``f1@thr``, ``sensitivity@thr``, ... Multilabel ``accuracy`` is 1 - Hamming loss
   over the observed entries.
+* binary and multiclass also get ``cohen_kappa`` and ``f1_weighted`` (support-weighted F1)
+  from :func:`agreement_metrics` (with ``@thr`` rows for a binary threshold): with
+  ``balanced_accuracy`` these are what EEG papers report.
 * regression: ``mae``, ``rmse``, ``r2``, ``pearson_r``.
 
 A metric that is undefined on the data (a class without positives, a single-class ``y_true``, a
@@ -397,7 +400,25 @@ def compute_metrics(
         else:
             for (_, _, st), (_, _, more) in zip(stats, chunk, strict=True):
                 st.values = np.concatenate([st.values, more.values[1:]])
-    return [_summarise(metric, cls, st, ci) for metric, cls, st in stats]
+    out = [_summarise(metric, cls, st, ci) for metric, cls, st in stats]
+    if task_type in ("binary", "multiclass"):  # EEG papers' agreement metrics (same replicates)
+        thr = threshold if task_type == "binary" and threshold is not None else None
+        extra = agreement_metrics(
+            task_type, y_true, y_score, classes=classes, groups=groups, n_boot=n_boot,
+            seed=seed, ci=ci,
+        )  # fmt: skip
+        out += [r for r in extra if r.metric != "balanced_accuracy"]
+        if thr is not None:
+            extra = agreement_metrics(
+                task_type, y_true, y_score, classes=classes, groups=groups, n_boot=n_boot,
+                seed=seed, ci=ci, threshold=float(thr),
+            )  # fmt: skip
+            out += [
+                MetricResult(**{**r.to_dict(), "metric": r.metric + "@thr"})  # type: ignore[arg-type]
+                for r in extra
+                if r.metric != "balanced_accuracy"
+            ]
+    return out
 
 
 def _summarise(metric: str, class_name: str | None, st: _Stat, ci: float) -> MetricResult:
@@ -594,3 +615,112 @@ def choose_thresholds(
                 )
             out[j] = float(thr[np.argmax(f1[:-1])])
     return float(out[0]) if task_type == "binary" else out
+
+
+# ---------------------------------------------------------------------------------------------
+# Agreement metrics EEG papers report (BIOT, SPaRCNet): balanced accuracy, Cohen's kappa and
+# support-weighted F1, from the confusion matrix of every bootstrap replicate at once.
+
+#: metrics :func:`agreement_metrics` returns (also rows of :func:`compute_metrics` for binary and
+#: multiclass tasks: ``cohen_kappa`` and ``f1_weighted``; balanced accuracy is already there)
+AGREEMENT_METRICS = ("balanced_accuracy", "cohen_kappa", "f1_weighted")
+
+
+def _confusion_matrices(w: np.ndarray, y: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
+    """(R, K, K) weighted confusion matrices (rows = true class, columns = predicted)."""
+    ind = np.zeros((len(y), k * k))
+    ind[np.arange(len(y)), y * k + pred] = 1.0
+    return (w @ ind).reshape(len(w), k, k)
+
+
+def _agreement_stats(
+    w: np.ndarray, y: np.ndarray, pred: np.ndarray, k: int, n: int
+) -> dict[str, _Stat]:
+    cm = _confusion_matrices(w, y, pred, k)
+    total = cm.sum(axis=(1, 2))
+    support, predicted = cm.sum(axis=2), cm.sum(axis=1)
+    tp = np.einsum("rkk->rk", cm)
+    recall = _safe_div(tp, support)  # NaN for classes absent from the replicate
+    has = support > 0  # balanced accuracy: mean recall over the classes present (sklearn)
+    bal = _safe_div(np.where(has, recall, 0.0).sum(axis=1), has.sum(axis=1).astype(np.float64))
+    po = _safe_div(tp.sum(axis=1), total)
+    pe = _safe_div((support * predicted).sum(axis=1), total**2)
+    kappa = np.where(pe < 1, _safe_div(po - pe, 1 - pe), np.nan)
+    f1 = np.where(support > 0, _safe_div(2 * tp, support + predicted), 0.0)
+    f1w = _safe_div((support * f1).sum(axis=1), total)
+    present = int((support[0] > 0).sum())
+    reason = "" if n else "no labeled samples"
+    kappa_reason = reason or (
+        "" if pe[0] < 1 else "chance agreement is 1 (one class in both labels and predictions)"
+    )
+    return {
+        "balanced_accuracy": _Stat(bal, n, reason=reason or ("" if present else "no classes")),
+        "cohen_kappa": _Stat(kappa, n, reason=kappa_reason),
+        "f1_weighted": _Stat(f1w, n, reason=reason),
+    }
+
+
+def _decisions(
+    task_type: str, labels: np.ndarray, scores: np.ndarray, threshold: float | None
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """(true class, predicted class, K) of the observed samples: the arg-max (multiclass) or
+    score >= threshold (binary, 0.5 by default)."""
+    if task_type == "multiclass":
+        obs = ~np.isnan(labels).any(axis=1)
+        return labels[obs].argmax(axis=1), scores[obs].argmax(axis=1), labels.shape[1]
+    obs = ~np.isnan(labels[:, 0])
+    thr = 0.5 if threshold is None else float(np.asarray(threshold).reshape(-1)[0])
+    return (
+        labels[obs, 0].astype(int),
+        (scores[obs, 0] >= thr).astype(int),
+        2,
+    )
+
+
+def agreement_metrics(
+    task_type: str,
+    y_true: np.ndarray,
+    y_score: np.ndarray,
+    *,
+    classes: list[str],
+    groups: np.ndarray | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    threshold: float | None = None,
+    ci: float = 0.95,
+) -> list[MetricResult]:
+    """Balanced accuracy, Cohen's kappa and weighted F1 (support-weighted mean of per-class F1,
+    scikit-learn's ``average="weighted"``) for a ``binary`` or ``multiclass`` task, with the
+    same percentile bootstrap as :func:`compute_metrics` (the same replicates for the same
+    ``seed`` and ``groups``). Decisions: arg-max (multiclass), score >= ``threshold`` (binary,
+    0.5 by default). Missing labels (-1) are left out."""
+    if task_type not in ("binary", "multiclass"):
+        raise _fail(
+            f"agreement metrics are for binary and multiclass tasks, not '{task_type}'",
+            "use compute_metrics for multilabel and regression tasks",
+        )
+    labels, scores, _ = _prepare(task_type, y_true, y_score, classes)
+    if not 0 < ci < 1:
+        raise _fail(f"ci must be in (0, 1), got {ci}", "e.g. ci=0.95")
+    obs = ~np.isnan(labels).any(axis=1)
+    if np.isnan(scores[obs]).any():
+        raise _fail("y_score contains NaN for labeled samples", "check the model outputs")
+    y, pred, k = _decisions(task_type, labels, scores, threshold)
+    n = len(labels)
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape[0] != n:
+            raise _fail(
+                f"groups has {groups.shape[0]} entries for {n} samples", "one group id per sample"
+            )
+    chunk_rows = max(1, min(n_boot, _CHUNK_ELEMENTS // max(n, 1)))
+    stats: dict[str, _Stat] = {}
+    for i, boot in enumerate(_weight_chunks(n, n_boot, seed, groups, chunk_rows)):
+        w = np.vstack([np.ones((1, n)), boot])[:, obs]
+        chunk = _agreement_stats(w, y, pred, k, int(obs.sum()))
+        if i == 0:
+            stats = chunk
+        else:
+            for name, st in stats.items():
+                st.values = np.concatenate([st.values, chunk[name].values[1:]])
+    return [_summarise(m, None, stats[m], ci) for m in AGREEMENT_METRICS]
