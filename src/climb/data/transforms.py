@@ -82,6 +82,10 @@ def _register_image_transforms() -> None:
     from climb.data.image_transforms import IMAGE_TRANSFORMS
 
     REGISTRY.update(IMAGE_TRANSFORMS)
+    # ct_window (HU presets at load time) / video_to_float (docs/volumes-video.md)
+    from climb.data.volume_transforms import VOLUME_TRANSFORMS
+
+    REGISTRY.update(VOLUME_TRANSFORMS)
 
 
 _register_image_transforms()
