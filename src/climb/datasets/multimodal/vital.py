@@ -86,3 +86,10 @@ class Vital(Dataset):
         ),
         original_code=None,
     )
+
+    @classmethod
+    def adapter(cls) -> object:
+        """LLaVA-style instruction files + images -> a store with a qa task (docs/export.md)."""
+        from climb.datasets.multimodal._vital import VitalAdapter
+
+        return VitalAdapter()
