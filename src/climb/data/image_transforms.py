@@ -85,6 +85,7 @@ def image_normalize(
         xf = x.to(torch.float32, copy=True)
         return xf.mul_(scale).sub_(mm / ss)
 
+    fn.climb_thread_safe = True  # type: ignore[attr-defined]  # deterministic: may prefetch
     return fn
 
 
@@ -140,6 +141,8 @@ def compose(*fns: Transform | None) -> Transform:
             x = f(x)
         return x
 
+    if all(getattr(f, "climb_thread_safe", False) for f in parts):
+        fn.climb_thread_safe = True  # type: ignore[attr-defined]
     return fn
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 STRATEGIES: tuple[str, ...] = ("proportional", "uniform", "temperature", "round_robin")
 
@@ -96,10 +96,14 @@ class TaskStream:
     def load_state_dict(self, state: Mapping[str, int]) -> None:
         self.epoch = int(state["epoch"])
         self.batch = int(state["batch"])
-        self._it = None
+        self.close()
 
     def close(self) -> None:
-        self._it = None
+        """Drop the current iterator (stopping its prefetch thread or worker processes)."""
+        it, self._it = self._it, None
+        stop = getattr(it, "close", None)
+        if callable(stop):
+            stop()
 
 
 class TaskMixture:

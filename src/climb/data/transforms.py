@@ -1,7 +1,9 @@
 """Deterministic batch transforms, configured by name (``data.transforms`` in a train config).
 
 Each transform maps a (B, *shape) float tensor to a tensor. They are deterministic on purpose:
-the same batch always gives the same input, which keeps resumed runs exact.
+the same batch always gives the same input, which keeps resumed runs exact. They are marked
+``climb_thread_safe`` (:func:`thread_safe`): a prefetching loader may run them in its background
+thread; unmarked callables (random augmentation, user functions) run in the consuming thread.
 """
 
 from __future__ import annotations
@@ -11,9 +13,15 @@ from typing import Any
 
 import torch
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 Transform = Callable[[torch.Tensor], torch.Tensor]
+
+
+def thread_safe(fn: Transform) -> Transform:
+    """Mark ``fn`` as deterministic and free of global state: it may run in a prefetch thread."""
+    fn.climb_thread_safe = True  # type: ignore[attr-defined]
+    return fn
 
 
 def crop(length: int, where: str = "start") -> Transform:
@@ -26,7 +34,7 @@ def crop(length: int, where: str = "start") -> Transform:
         s = 0 if where == "start" else (t - length) // 2
         return x[..., s : s + length]
 
-    return fn
+    return thread_safe(fn)
 
 
 def range_scale(eps: float = 1e-8) -> Transform:
@@ -37,7 +45,7 @@ def range_scale(eps: float = 1e-8) -> Transform:
         r = (flat.amax(1) - flat.amin(1)).clamp_min(eps)
         return x / r.view(-1, *([1] * (x.dim() - 1)))
 
-    return fn
+    return thread_safe(fn)
 
 
 def zscore(per_channel: bool = True, eps: float = 1e-6) -> Transform:
@@ -49,14 +57,14 @@ def zscore(per_channel: bool = True, eps: float = 1e-6) -> Transform:
         s = x.std(dim=dims, keepdim=True).clamp_min(eps)
         return (x - m) / s
 
-    return fn
+    return thread_safe(fn)
 
 
 def nan_to_num(value: float = 0.0) -> Transform:
     def fn(x: torch.Tensor) -> torch.Tensor:
         return torch.nan_to_num(x, nan=value, posinf=value, neginf=value)
 
-    return fn
+    return thread_safe(fn)
 
 
 def to_float(scale: float = 1.0) -> Transform:
@@ -65,7 +73,7 @@ def to_float(scale: float = 1.0) -> Transform:
     def fn(x: torch.Tensor) -> torch.Tensor:
         return x.float() * scale
 
-    return fn
+    return thread_safe(fn)
 
 
 REGISTRY: dict[str, Callable[..., Transform]] = {
@@ -121,4 +129,6 @@ def build_transforms(specs: Sequence[Mapping[str, Any]] | None) -> Transform | N
             x = f(x)
         return x
 
+    if all(getattr(f, "climb_thread_safe", False) for f in fns):
+        thread_safe(composed)
     return composed

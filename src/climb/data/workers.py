@@ -1,0 +1,373 @@
+"""Worker processes that hand whole batches to the main process through reused shared memory.
+
+Why not ``torch.utils.data.DataLoader(num_workers=N)``: it moves every tensor of every batch into
+a fresh shared-memory segment (one copy, fresh pages and a file descriptor each, per tensor, per
+batch) and the main process maps each one again. On the ECG store that cost more than reading
+the batch in-process: 2 workers delivered 8-12 k samples/s of 12 x 1000 against 65-78 k
+in-process (docs/benchmarks.md "Loader overlap"); even a batch without its array took 3.8 ms.
+
+Here the main process owns a small pool of shared-memory *slots* (one flat ``uint8`` buffer
+each, sized from the first batch). A worker reads its batch with
+:meth:`StoreDataset.get_batch`, copies the large tensors into the slot it was given and sends
+back only their layout (offset, dtype, shape) and the small tensors (labels, index, masks). The
+main process serves numpy views of the slot as tensors, without a copy; the slot returns to the
+pool when the last tensor that views it is freed (a ``weakref.finalize`` on the numpy base the
+tensors share), so a consumer that keeps a batch keeps it intact. When every slot is held the
+pool grows (a consumer that holds on to every batch holds their memory, as it would anyway); a
+batch larger than its slot comes back the DataLoader way once and the slot is enlarged.
+
+Batches come back in order; batch ``i`` of an epoch is always read by worker ``i % N`` with
+torch's RNG seeded from ``(seed, epoch, i)``, so random transforms in workers give the same
+batches whatever the number of batches already consumed (resume) and the timing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+import traceback
+import weakref
+from collections import deque
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from climb.core.errors import ClimbError
+
+#: tensors of at least this many bytes travel in the slot; smaller ones are pickled
+SLOT_MIN_BYTES = 16384
+_ALIGN = 64
+
+
+def batch_seed(seed: int, epoch: int, i: int) -> int:
+    from climb.data.collate import uniform01
+
+    u = uniform01(int(seed), int(epoch), np.array([int(i)]), 7)[0]
+    return int(u * (1 << 53))
+
+
+def _flatten(obj: Any, big: list[torch.Tensor]) -> Any:
+    """The batch with every large tensor replaced by ``("__slot__", k)`` (k-th of ``big``)."""
+    if isinstance(obj, torch.Tensor):
+        if obj.numel() * obj.element_size() >= SLOT_MIN_BYTES:
+            big.append(obj)
+            return ("__slot__", len(big) - 1)
+        return obj.numpy() if obj.device.type == "cpu" and not obj.requires_grad else obj
+    if isinstance(obj, dict):
+        return {k: _flatten(v, big) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_flatten(v, big) for v in obj]
+    return obj
+
+
+def _unflatten(obj: Any, views: list[torch.Tensor]) -> Any:
+    if isinstance(obj, tuple) and len(obj) == 2 and obj[0] == "__slot__":
+        return views[obj[1]]
+    if isinstance(obj, np.ndarray):
+        return torch.from_numpy(obj)
+    if isinstance(obj, dict):
+        return {k: _unflatten(v, views) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_unflatten(v, views) for v in obj]
+    return obj
+
+
+def _layout(tensors: Sequence[torch.Tensor]) -> tuple[list[tuple[int, str, tuple[int, ...]]], int]:
+    out, off = [], 0
+    for t in tensors:
+        n = t.numel() * t.element_size()
+        out.append((off, str(t.dtype).removeprefix("torch."), tuple(t.shape)))
+        off += (n + _ALIGN - 1) // _ALIGN * _ALIGN
+    return out, off
+
+
+class _Arena:
+    """Bump allocator over a slot: the dataset reads dense fields straight into it."""
+
+    def __init__(self, buf: torch.Tensor | None) -> None:
+        self.buf = buf
+        self.base = buf.numpy() if buf is not None else None
+        self.ptr = buf.data_ptr() if buf is not None else 0
+        self.cap = buf.numel() if buf is not None else 0
+        self.off = 0
+
+    def take(self, nbytes: int) -> int | None:
+        if self.off + nbytes > self.cap:
+            return None
+        off = self.off
+        self.off += (nbytes + _ALIGN - 1) // _ALIGN * _ALIGN
+        return off
+
+    def __call__(self, shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
+        dt = np.dtype(dtype)
+        n = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+        off = self.take(n) if self.base is not None else None
+        if off is None:
+            return np.empty(shape, dtype=dt)
+        return self.base[off : off + n].view(dt).reshape(shape)
+
+    def owns(self, t: torch.Tensor) -> bool:
+        p = t.data_ptr()
+        return self.cap > 0 and self.ptr <= p < self.ptr + self.cap
+
+
+def _worker(wid: int, dataset: Any, slots: dict[int, torch.Tensor], conn: Any, seed: int) -> None:
+    torch.set_num_threads(1)
+    with contextlib.suppress(KeyboardInterrupt, EOFError, BrokenPipeError):
+        while True:
+            msg = conn.recv()
+            if msg is None:
+                return
+            i, positions, epoch, slot_id, new_slot = msg
+            if new_slot is not None:
+                slots[slot_id] = new_slot
+            try:
+                torch.default_generator.manual_seed(batch_seed(seed, epoch, i))
+                arena = _Arena(slots.get(slot_id))
+                b = dataset.get_batch(positions, keep_order=False, epoch=epoch, alloc=arena)
+                big: list[torch.Tensor] = []
+                flat = _flatten(b, big)
+                layout: list[tuple[int, str, tuple[int, ...]]] | None = []
+                for t in big:
+                    n = t.numel() * t.element_size()
+                    if arena.owns(t) and t.is_contiguous():
+                        off: int | None = t.data_ptr() - arena.ptr
+                    else:  # a transform made a new tensor: copy it into the slot
+                        off = arena.take(n)
+                        if off is None:
+                            layout = None
+                            break
+                        dst = arena.buf[off : off + n]  # type: ignore[index]
+                        dst.copy_(t.contiguous().reshape(-1).view(torch.uint8))
+                    layout.append((int(off), str(t.dtype).removeprefix("torch."), tuple(t.shape)))
+                if layout is None:  # does not fit: torch's shared-memory way, slot untouched
+                    total = _layout(big)[1]
+                    own = _clone_from(b, arena)
+                    conn.send((i, "own", slot_id, own, total))
+                    continue
+                conn.send((i, "slot", slot_id, flat, layout))
+            except Exception as exc:  # report, keep serving (the main process decides)
+                try:
+                    payload: Any = pickle.dumps(exc)
+                except Exception:
+                    payload = None
+                conn.send((i, "err", slot_id, payload, traceback.format_exc()))
+
+
+def _clone_from(obj: Any, arena: _Arena) -> Any:
+    if isinstance(obj, torch.Tensor):
+        return obj.clone() if arena.owns(obj) else obj
+    if isinstance(obj, dict):
+        return {k: _clone_from(v, arena) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clone_from(v, arena) for v in obj]
+    return obj
+
+
+class WorkerIterator(Iterator[dict[str, Any]]):
+    """One pass over ``requests`` (``(positions, epoch)`` per batch) read by worker processes."""
+
+    def __init__(
+        self,
+        dataset: Any,
+        requests: Sequence[tuple[np.ndarray, int]],
+        *,
+        num_workers: int,
+        prefetch: int = 2,
+        seed: int = 0,
+        first: int = 0,
+        pin_memory: bool = False,
+        timeout: float = 300.0,
+    ) -> None:
+        import torch.multiprocessing as tmp
+
+        self.dataset = dataset
+        self.requests = list(requests)
+        self.first = int(first)  # batch number of requests[0] in its epoch (seeds)
+        self.num_workers = int(num_workers)
+        self.window = max(1, int(prefetch)) * self.num_workers
+        self.seed = int(seed)
+        self.pin = pin_memory and torch.cuda.is_available()
+        self.timeout = float(timeout)
+        self._sent = 0
+        self._next = 0
+        self._done: dict[int, Any] = {}
+        self._free: deque[int] = deque()
+        self._slots: dict[int, torch.Tensor] = {}
+        self._known: list[set[int]] = [set() for _ in range(self.num_workers)]
+        self._closed = False
+        self._procs: list[Any] = []
+        if not self.requests:
+            self._closed = True
+            return
+        # the first batch is read here: it sizes the slots and is served as batch 0
+        pos0, ep0 = self.requests[0]
+        b0 = self._read_here(pos0, ep0, self.first)
+        self._done[0] = ("here", b0)
+        self._sent = 1
+        big: list[torch.Tensor] = []
+        _flatten(b0, big)
+        self._cap = max(_ALIGN, int(_layout(big)[1] * 1.25) + _ALIGN)
+        n_slots = self.window + 1
+        for k in range(n_slots):
+            self._slots[k] = torch.empty(self._cap, dtype=torch.uint8).share_memory_()
+            self._free.append(k)
+        methods = tmp.get_all_start_methods()
+        ctx = tmp.get_context("fork" if "fork" in methods else "spawn")
+        self._conns: list[Any] = []
+        for w in range(self.num_workers):
+            here, there = ctx.Pipe(duplex=True)
+            p = ctx.Process(
+                target=_worker,
+                args=(w, dataset, dict(self._slots), there, self.seed),
+                daemon=True,
+                name=f"climb-loader-{w}",
+            )
+            p.start()
+            there.close()
+            self._procs.append(p)
+            self._conns.append(here)
+            self._known[w] = set(self._slots)
+        # close the workers when this iterator is dropped without being exhausted
+        self._finalizer = weakref.finalize(self, _shutdown, self._procs, self._conns)
+
+    def _read_here(self, positions: np.ndarray, epoch: int, i: int) -> dict[str, Any]:
+        state = torch.random.get_rng_state()
+        try:  # the same seed as a worker would use, without touching the caller's RNG
+            torch.default_generator.manual_seed(batch_seed(self.seed, epoch, i))
+            return self.dataset.get_batch(positions, keep_order=False, epoch=epoch)  # type: ignore[no-any-return]
+        finally:
+            torch.random.set_rng_state(state)
+
+    # ------------------------------------------------------------------ dispatch
+    def _release(self, slot_id: int) -> None:
+        self._free.append(slot_id)
+
+    def _dispatch(self) -> None:
+        while self._sent < len(self.requests) and self._sent < self._next + self.window:
+            if self._free:
+                slot_id = self._free.popleft()
+            else:  # every slot is held by the consumer: grow the pool
+                slot_id = max(self._slots) + 1
+                self._slots[slot_id] = torch.empty(self._cap, dtype=torch.uint8).share_memory_()
+            w = self._sent % self.num_workers
+            slot = self._slots[slot_id]
+            if slot.numel() < self._cap:  # enlarged after a batch that did not fit
+                slot = torch.empty(self._cap, dtype=torch.uint8).share_memory_()
+                self._slots[slot_id] = slot
+                for k in self._known:
+                    k.discard(slot_id)
+            new = None if slot_id in self._known[w] else slot
+            self._known[w].add(slot_id)
+            pos, ep = self.requests[self._sent]
+            self._conns[w].send((self.first + self._sent, pos, ep, slot_id, new))
+            self._sent += 1
+
+    def _wait(self, k: int) -> Any:
+        """Batch ``k``: the next message of worker ``k % N`` (each answers in order)."""
+        import time
+
+        start = time.monotonic()
+        w = k % self.num_workers
+        conn, proc = self._conns[w], self._procs[w]
+        while k not in self._done:
+            broken = False
+            if conn.poll(1.0):
+                try:
+                    i, kind, slot_id, payload, extra = conn.recv()
+                except (EOFError, OSError):
+                    broken = True  # the worker's end is closed: it exited
+                else:
+                    self._done[i - self.first] = (kind, slot_id, payload, extra)
+                    continue
+            if broken or not proc.is_alive():
+                proc.join(timeout=1)
+                code = proc.exitcode
+                self.close()
+                raise ClimbError(
+                    f"loader worker {proc.name} died (exit code {code})",
+                    fix="out of memory? run with num_workers=0 (in-process, prefetching thread) "
+                    "or fewer workers",
+                )
+            if time.monotonic() - start > self.timeout:
+                self.close()
+                raise ClimbError(
+                    f"no batch from the loader's workers in {self.timeout:.0f} s",
+                    fix="run with num_workers=0 to see what the reading does in the main process",
+                )
+        return self._done.pop(k)
+
+    # ------------------------------------------------------------------ iteration
+    def __iter__(self) -> WorkerIterator:
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        if self._closed or self._next >= len(self.requests):
+            self.close()
+            raise StopIteration
+        self._dispatch()
+        k = self._next
+        got = self._wait(k)
+        self._next += 1
+        if got[0] == "here":
+            return self._pinned(got[1])
+        kind, slot_id, payload, extra = got
+        if kind == "err":
+            self._release(slot_id)
+            self.close()
+            exc = None
+            if payload is not None:
+                with contextlib.suppress(Exception):
+                    exc = pickle.loads(payload)
+            if isinstance(exc, BaseException):
+                raise exc
+            raise RuntimeError(f"loader worker failed on batch {k}:\n{extra}")
+        if kind == "own":  # did not fit: enlarge the slots from now on
+            self._cap = max(self._cap, int(extra * 1.25) + _ALIGN)
+            self._release(slot_id)
+            return self._pinned(payload)
+        slot = self._slots[slot_id]
+        base = slot.numpy()  # a fresh ndarray object: the tensors below keep it alive
+        views = []
+        for off, dt, shape in extra:
+            dtype = getattr(torch, dt)
+            n = int(np.prod(shape, dtype=np.int64)) * torch.empty((), dtype=dtype).element_size()
+            views.append(torch.from_numpy(base[off : off + n]).view(dtype).view(shape))
+        weakref.finalize(base, self._free.append, slot_id)
+        del base
+        return self._pinned(_unflatten(payload, views))
+
+    def _pinned(self, batch: dict[str, Any]) -> dict[str, Any]:
+        if not self.pin:
+            return batch
+        from climb.data.loader import pin_batch
+
+        return pin_batch(batch)
+
+    def __len__(self) -> int:
+        return len(self.requests) - self._next
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        fin = getattr(self, "_finalizer", None)
+        if fin is not None:
+            fin()
+
+
+def _shutdown(procs: list[Any], conns: list[Any]) -> None:
+    for c in conns:
+        with contextlib.suppress(Exception):
+            c.send(None)
+    for p in procs:
+        p.join(timeout=5)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+            p.join(timeout=5)
+    for c in conns:
+        with contextlib.suppress(Exception):
+            c.close()
