@@ -54,7 +54,7 @@ CODECS: dict[str, dict[str, Any]] = {
 
 
 def _spec(codec: dict[str, Any]) -> Any:
-    from climb.store import FieldSpec
+    from climb.core.schema import FieldSpec
 
     return FieldSpec(
         "ecg", "float32", (LEADS, LENGTH), ("lead", "time"), "mV", 500.0, CHUNK, dict(codec)

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from climb.card import DatasetCard, Discrepancy, Licence, Modality, Source, Task
-from climb.errors import CardError
+from climb.core.errors import CardError
 
 BIB = "@article{x2020,\n  title={X},\n  year={2020}\n}"
 

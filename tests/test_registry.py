@@ -7,7 +7,7 @@ from importlib.metadata import EntryPoint
 import pytest
 
 from climb import registry
-from climb.errors import ClimbError, UnknownDatasetError
+from climb.core.errors import ClimbError, UnknownDatasetError
 from climb.registry import Dataset, register_dataset
 from tests.test_card import make
 

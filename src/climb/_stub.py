@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from climb.errors import NotBuiltError
+from climb.core.errors import NotBuiltError
 
 PLANNED = {
     "fetch": "the fetch issue (download engine and source plugins)",

@@ -15,7 +15,8 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, get_args
 
-from climb.errors import CardError
+from climb.core.errors import CardError
+from climb.core.schema import TASK_KINDS, TaskKindName
 
 Domain = Literal[
     "ecg",
@@ -40,8 +41,9 @@ DOMAINS: tuple[str, ...] = get_args(Domain)
 Access = Literal["open", "registration", "credentialed", "dua", "competition"]
 ACCESS_LEVELS: tuple[str, ...] = get_args(Access)
 
-TaskType = Literal["binary", "multiclass", "multilabel", "regression", "segmentation", "qa"]
-TASK_TYPES: tuple[str, ...] = get_args(TaskType)
+#: a card task's ``type``: the one task-kind vocabulary of climb.core.schema
+TaskType = TaskKindName
+TASK_TYPES: tuple[str, ...] = TASK_KINDS
 
 SourceKind = Literal[
     "physionet", "kaggle", "zenodo", "github", "huggingface", "tcia", "url", "manual"

@@ -17,7 +17,7 @@ from pathlib import Path
 import typer
 
 from climb import __version__
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 app = typer.Typer(
     name="climb",
@@ -101,7 +101,7 @@ def datasets_list(
         return
     from rich.table import Table
 
-    from climb.console import stdout_console
+    from climb.core.console import stdout_console
 
     table = Table(title=f"climb datasets ({len(selected)})", show_lines=False)
     for col in catalog.LIST_COLUMNS:
@@ -129,7 +129,7 @@ def datasets_show(
         return
     from rich.markdown import Markdown
 
-    from climb.console import stdout_console
+    from climb.core.console import stdout_console
 
     console = stdout_console()
     if console.is_terminal:
@@ -152,7 +152,7 @@ def datasets_stats(
         return
     from rich.table import Table
 
-    from climb.console import stdout_console
+    from climb.core.console import stdout_console
 
     table = Table(title="climb catalog by domain")
     for col, just in (
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, standalone_mode=False)
     except ClimbError as exc:
-        from climb.console import stderr_console
+        from climb.core.console import stderr_console
 
         console = stderr_console()
         console.print("[bold red]error:[/]", end=" ")

@@ -17,7 +17,7 @@ from importlib.metadata import entry_points
 from typing import ClassVar
 
 from climb.card import ACCESS_LEVELS, DOMAINS, DatasetCard
-from climb.errors import ClimbError, UnknownDatasetError
+from climb.core.errors import ClimbError, UnknownDatasetError
 
 ENTRY_POINT_GROUP = "climb.datasets"
 
@@ -36,7 +36,7 @@ class Dataset:
 
     @classmethod
     def adapter(cls) -> object | None:
-        """The dataset's adapter (raw files -> samples, see climb.prepare.adapter), or None."""
+        """The dataset's adapter (raw files -> samples, see climb.core.adapter), or None."""
         return None
 
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 import zarr
 
+from climb.core.errors import ClimbError
 from climb.data import StoreDataset, build_transforms, holdout_split, make_loader
-from climb.errors import ClimbError
 
 
 def _raw(store: Path) -> tuple[np.ndarray, pd.DataFrame]:

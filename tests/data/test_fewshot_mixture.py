@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from climb.core.errors import ClimbError
 from climb.data import (
     StoreDataset,
     TaskMixture,
@@ -13,7 +14,6 @@ from climb.data import (
     mixture_weights,
     record_few_shot,
 )
-from climb.errors import ClimbError
 
 
 def test_multiclass_k_per_class_deterministic() -> None:

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from climb.core.errors import ClimbError
 from climb.data import ChunkBatchSampler, epoch_order
-from climb.errors import ClimbError
 
 CHUNKS = np.repeat(np.arange(13), 16)[:203]  # 203 positions in 13 chunks of 16
 

@@ -132,8 +132,8 @@ def test_demo_cli_help_and_open_without_browser(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_refuses_a_foreign_folder(tmp_path: Path) -> None:
+    from climb.core.errors import ClimbError
     from climb.demo.run import prepare_out
-    from climb.errors import ClimbError
 
     (tmp_path / "mine.txt").write_text("keep me")
     with pytest.raises(ClimbError, match="not a climb demo folder"):

@@ -17,7 +17,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.evaluate import MetricResult, bootstrap_weights, choose_thresholds, compute_metrics
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.evaluate import (
     RESULT_COLUMNS,
     append_results,

@@ -10,7 +10,7 @@ import pytest
 from climb import registry
 from climb.card import Source
 from climb.catalog import card_markdown
-from climb.errors import CardError, ClimbError
+from climb.core.errors import CardError, ClimbError
 from climb.fetch.api import alternate_hint, select_sources, source_spec
 from climb.fetch.credentials import CredentialsError
 from climb.fetch.engine import AccessError

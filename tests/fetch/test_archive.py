@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.fetch.archive import Limits, extract
 
 

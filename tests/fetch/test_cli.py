@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.fetch.config import load_config
 from climb.fetch.credentials import Credentials
 from tests.fetch.emulators import Blob, Emulator
@@ -190,7 +190,7 @@ def test_config_file_and_env_override(env: dict, monkeypatch: pytest.MonkeyPatch
 
 
 def test_paths_data_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from climb.paths import data_root, raw_dir
+    from climb.core.paths import data_root, raw_dir
 
     monkeypatch.delenv("CLIMB_ROOT", raising=False)
     assert data_root() == Path("~/climb-data").expanduser()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from climb.card import Source
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.fetch.engine import AccessError, parse_retry_after
 from climb.fetch.manifest import MANIFEST_NAME
 from tests.conftest import shared_fixture

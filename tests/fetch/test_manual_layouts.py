@@ -12,7 +12,7 @@ import pytest
 
 from climb import registry
 from climb.card import DatasetCard, Source, layout_entries, layout_problems
-from climb.errors import CardError
+from climb.core.errors import CardError
 from climb.fetch.sources.manual import check_layout, layout_patterns
 from tests.conftest import shared_fixture
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from climb.card import Source
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.fetch.api import verify_folder
 from climb.fetch.config import load_config
 from climb.fetch.engine import AccessError
@@ -114,8 +114,8 @@ def test_abide_card_fetches_the_s3_prefix_end_to_end(emu: Emulator, env: dict, r
     assert again.summary.skipped == 1 + len(rois)
     assert [r for r in emu.requests(ROIS)[n:] if "list-type" not in r["query"]] == []
     # the prepare adapter finds the files where climb fetch puts them
+    from climb.core.adapter import PrepareOptions
     from climb.datasets.brain_network._adapters import AbideAdapter
-    from climb.prepare.adapter import PrepareOptions
 
     refs = AbideAdapter().list_records(folder, PrepareOptions())
     assert {r.source_path for r in refs} >= {f"rois_cc200/{n}" for n in rois}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from climb.card import Source
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.fetch.engine import AccessError
 from tests.fetch.emulators import Blob, Emulator
 from tests.fetch.helpers import card, fetch, no_partials

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.models import build_encoder, default_encoder, list_encoders
 from climb.models.signal import ECG_JEPA_CONFIG, PatchTransformer1d, sincos_2d
 

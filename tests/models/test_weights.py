@@ -8,7 +8,7 @@ import pytest
 import timm
 import torch
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.models import build_encoder, load_encoder_weights
 
 torch.set_num_threads(1)

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from climb.cli import main
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.prepare._cli import parse_options
 from climb.prepare.pipeline import prepare, resolve_adapter
 from climb.store.validate import validate

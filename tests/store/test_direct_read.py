@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 import zarr
 
-from climb.errors import ClimbError
-from climb.store import FieldSpec, StoreWriter, open_store
+from climb.core.errors import ClimbError
+from climb.core.schema import FieldSpec, quantize
+from climb.store import StoreWriter, open_store
 from climb.store.reader import DIRECT_ENV, ChunkRows
 from climb.store.validate import validate
-from climb.store.writer import quantize
 
 N, CHUNK, SHAPE = 75, 8, (3, 11)  # 10 chunks, the last one partial (3 rows)
 INT16_MV = {"name": "none", "scale": 1000, "astype": "int16"}

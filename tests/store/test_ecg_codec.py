@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from climb.core.schema import quantize
 from climb.datasets.ecg import _ecg
 from climb.datasets.ecg._ecg import ECG_CODEC, LENGTH, EcgAdapter, quantize_ecg
 from climb.io.wfdb import WfdbRecord
 from climb.prepare.transforms import STANDARD_LEADS, resample
 from climb.store import StoreWriter, open_store
-from climb.store.writer import quantize
 
 
 def record(signal_tc: np.ndarray, fs: float) -> WfdbRecord:
@@ -100,7 +100,7 @@ def test_quantized_ecg_round_trips_through_the_store_bit_for_bit(tmp_path: Path)
 
 
 def test_fingerprint_changes_with_the_codec(monkeypatch: pytest.MonkeyPatch) -> None:
-    from climb.prepare.adapter import PrepareOptions
+    from climb.core.adapter import PrepareOptions
     from climb.prepare.pipeline import fingerprint, resolve_adapter
 
     adapter = resolve_adapter("cpsc2018")

@@ -9,15 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from climb.store import FieldSpec, StoreWriter, open_store
-from climb.store.ragged import (
-    RaggedArray,
-    RaggedFieldSpec,
-    graph_arrays,
-    graph_fields,
-    read_graphs,
-    write_ragged,
-)
+from climb.core.schema import FieldSpec, RaggedFieldSpec, graph_arrays, graph_fields
+from climb.store import StoreWriter, open_store
+from climb.store.ragged import RaggedArray, read_graphs, write_ragged
 from climb.store.validate import validate
 
 

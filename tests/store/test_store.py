@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from climb.errors import ClimbError
-from climb.store import FieldSpec, StoreWriter, open_store
+from climb.core.errors import ClimbError
+from climb.core.schema import FieldSpec
+from climb.store import StoreWriter, open_store
 from climb.store.validate import validate
 
 TASKS = {

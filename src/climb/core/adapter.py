@@ -23,7 +23,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-from climb.store.writer import FieldSpec
+from climb.core.schema import FieldSpec
 
 SplitRule = Literal["official", "climb", "patient"]
 LabelPolicy = Literal["corrected", "climb"]

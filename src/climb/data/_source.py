@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 
 def open_store(path: str | os.PathLike[str]) -> Any:

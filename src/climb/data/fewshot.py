@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 SIZES: dict[str, int] = {"small": 8, "medium": 64, "large": 256}
 

@@ -30,7 +30,7 @@ from typing import Any, Literal
 import numpy as np
 from torch.utils.data import Sampler
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 Mode = Literal["block", "exact"]
 MODES: tuple[str, ...] = ("block", "exact")

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 SPLIT_NAMES = ("train", "val", "test")
 

@@ -2,7 +2,7 @@
 pathology, MRI slices, ultrasound, head CT). docs/imaging.md documents every dataset.
 
 A concrete adapter lists its records (``records()``: cheap, tables and file names only); each
-:class:`~climb.prepare.adapter.RecordRef` carries in ``info``:
+:class:`~climb.core.adapter.RecordRef` carries in ``info``:
 
 * ``files``: relative paths, one per view/plane (``None`` = view missing -> zeros);
 * ``labels``: {task: value in the store encoding}; ``native``: the source's own labels;
@@ -25,11 +25,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from climb.errors import ClimbError
+from climb.core.adapter import BaseAdapter, PrepareOptions, RecordError, RecordRef, Sample
+from climb.core.errors import ClimbError
+from climb.core.schema import FieldSpec
 from climb.io.dicom import DicomReadError, read_dicom
 from climb.io.image import ImageReadError, read_image, standardize
-from climb.prepare.adapter import BaseAdapter, PrepareOptions, RecordError, RecordRef, Sample
-from climb.store.writer import FieldSpec
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
 DICOM_EXTS = (".dcm", ".dicom")

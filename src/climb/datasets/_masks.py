@@ -23,9 +23,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from climb.core.adapter import PrepareOptions, RecordError, Sample
+from climb.core.schema import FieldSpec
 from climb.io.image import standardize
-from climb.prepare.adapter import PrepareOptions, RecordError, Sample
-from climb.store.writer import FieldSpec
 
 MASK_FIELD = "mask"
 MASK_UNKNOWN = 255

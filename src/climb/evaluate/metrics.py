@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 TASK_TYPES = ("binary", "multiclass", "multilabel", "regression")
 CLASSIFICATION_METRICS = (

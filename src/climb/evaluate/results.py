@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.evaluate.metrics import MetricResult
 
 RESULTS_FILE = "results.parquet"

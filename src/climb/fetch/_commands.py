@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.fetch.progress import human_bytes
 
 
@@ -75,7 +75,7 @@ def run_fetch(
 
 
 def _report_error(label: str, exc: ClimbError) -> None:
-    from climb.console import stderr_console
+    from climb.core.console import stderr_console
 
     console = stderr_console()
     console.print(f"[bold red]error[/] ({label}):", end=" ")
@@ -123,8 +123,8 @@ def _dry_run(session, card, root, include, exclude, sources=()) -> None:  # type
 
 
 def run_verify(key: str, root: Path | None) -> int:
+    from climb.core.paths import raw_dir
     from climb.fetch.api import verify_folder
-    from climb.paths import raw_dir
     from climb.registry import get_card
 
     card = get_card(key)

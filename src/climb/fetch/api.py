@@ -22,7 +22,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from climb.card import DatasetCard, Source
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
+from climb.core.paths import raw_dir
 from climb.fetch.config import FetchConfig, load_config
 from climb.fetch.credentials import Credentials, CredentialsError
 from climb.fetch.engine import AccessError, Engine, FetchSummary
@@ -32,7 +33,6 @@ from climb.fetch.sources import plugin
 from climb.fetch.sources.base import AccessInfo, Context, select
 from climb.fetch.sources.manual import check_layout
 from climb.fetch.types import Checksum, Hasher, RemoteFile
-from climb.paths import raw_dir
 
 
 def source_folder(card: DatasetCard, index: int) -> str:

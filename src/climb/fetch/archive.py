@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 _CHUNK = 1 << 20
 _RATIO_MIN_BYTES = 16 << 20  # only judge the compression ratio of members bigger than this

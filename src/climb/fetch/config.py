@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 #: Default base URL of every service (what ``CLIMB_<NAME>_URL`` overrides).
 DEFAULT_URLS: dict[str, str] = {

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.fetch.config import FetchConfig, config_dir
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from climb import __version__
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.fetch import _stream as stream_mod
 from climb.fetch import archive as archive_mod
 from climb.fetch.config import FetchConfig

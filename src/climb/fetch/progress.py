@@ -117,7 +117,7 @@ class RichProgress(Progress):
         )
         from rich.progress import Progress as RP
 
-        from climb.console import stderr_console
+        from climb.core.console import stderr_console
 
         self._rp = RP(
             TextColumn("{task.description}"),

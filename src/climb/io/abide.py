@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 ABIDE_BASE = "https://s3.amazonaws.com/fcp-indi/data/Projects/ABIDE_Initiative"
 PHENOTYPE_FILE = "Phenotypic_V1_0b_preprocessed1.csv"

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 
 class GraphFormatError(ClimbError, ValueError):

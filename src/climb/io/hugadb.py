@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 ACTIVITIES = (
     "walking",

@@ -15,7 +15,7 @@ from importlib import resources
 
 import yaml
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 __all__ = [
     "LabelClass",

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.models._registry import register_encoder
 
 POOLS = ("sum", "mean", "max", "none")

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 DEFAULT_SEGMENTATION_ENCODER = "convnextv2_atto"
 

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 # Keys under which checkpoints commonly keep the weights, in order of preference.
 CHECKPOINT_KEYS = ("encoder", "model", "state_dict", "model_state_dict", "module")

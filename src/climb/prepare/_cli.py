@@ -42,9 +42,9 @@ def register(app: typer.Typer) -> None:
 
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-        from climb.console import stderr_console
-        from climb.errors import ClimbError
-        from climb.paths import raw_dir
+        from climb.core.console import stderr_console
+        from climb.core.errors import ClimbError
+        from climb.core.paths import raw_dir
         from climb.prepare.pipeline import prepare as run
         from climb.prepare.pipeline import resolve_adapter
 
@@ -100,7 +100,7 @@ def parse_options(items: list[str]) -> dict[str, object]:
     as YAML scalars: numbers, true/false, null, else strings)."""
     import yaml
 
-    from climb.errors import ClimbError
+    from climb.core.errors import ClimbError
 
     out: dict[str, object] = {}
     for item in items:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 
 class Executor(Protocol):

@@ -35,12 +35,12 @@ from typing import Any
 
 import numpy as np
 
-from climb.errors import ClimbError
-from climb.prepare.adapter import Adapter, PrepareOptions, RecordError, RecordRef, Sample
+from climb.core.adapter import Adapter, PrepareOptions, RecordError, RecordRef, Sample
+from climb.core.errors import ClimbError
+from climb.core.schema import FieldSpec, is_ragged
 from climb.prepare.executors import Executor, get_executor
 from climb.prepare.splits import describe_rule, leakage, patient_split
-from climb.store.ragged import is_ragged
-from climb.store.writer import FieldSpec, StoreWriter, combine_block_digests, open_array_rw
+from climb.store.writer import StoreWriter, combine_block_digests, open_array_rw
 
 UNIT_SIZE = 64
 WORK_FORMAT = 1
@@ -109,7 +109,7 @@ def input_digest(raw_dir: Path) -> dict[str, Any]:
 
 
 def _params(adapter: Adapter) -> dict[str, Any]:
-    from climb.prepare.adapter import adapter_params
+    from climb.core.adapter import adapter_params
 
     fn = getattr(adapter, "params", None)
     return dict(fn()) if callable(fn) else adapter_params(adapter)
@@ -132,7 +132,7 @@ def resolve_adapter(key: str, params: dict[str, Any] | None = None) -> Adapter:
     """The adapter of dataset ``key``; ``params`` override its construction parameters (e.g.
     ``{"size": 224}``); unknown names or values the adapter rejects are a ClimbError."""
     from climb import registry
-    from climb.prepare.adapter import adapter_param_names
+    from climb.core.adapter import adapter_param_names
 
     cls = registry.get(key)
     factory = getattr(cls, "adapter", None)
@@ -488,8 +488,8 @@ def prepare(
     set the adapter's construction parameters (e.g. ``{"size": 224}`` for images).
     """
     from climb import __version__
-    from climb.paths import raw_dir as _raw_dir
-    from climb.paths import stores_dir as _stores_dir
+    from climb.core.paths import raw_dir as _raw_dir
+    from climb.core.paths import stores_dir as _stores_dir
 
     t0 = time.perf_counter()
     if label_policy not in ("corrected", "climb"):

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 
 # Okabe-Ito colour-blind-safe palette
 OKABE_ITO = {

@@ -7,6 +7,6 @@ any fsspec URL; :class:`StoreWriter` writes one.
 from __future__ import annotations
 
 from climb.store.reader import Store, open_store
-from climb.store.writer import FORMAT, FORMAT_VERSION, FieldSpec, StoreWriter
+from climb.store.writer import FORMAT, FORMAT_VERSION, StoreWriter
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "FieldSpec", "Store", "StoreWriter", "open_store"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "Store", "StoreWriter", "open_store"]

@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
             return
         from rich.table import Table
 
-        from climb.console import stdout_console
+        from climb.core.console import stdout_console
 
         con = stdout_console()
         con.print(f"[bold]{m['key']}[/]  {s.url}")

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.store.writer import FORMAT, FORMAT_VERSION, quiet_zarr
 
 #: set to ``0`` to read every array through zarr (no direct chunk-file reads)

@@ -190,7 +190,7 @@ def _check_fingerprint(store: Store, rep: Report, raw_dir: str | Path | None) ->
     if not raw.is_dir():
         rep.warnings.append(f"fingerprint not checked: raw folder {raw} not found")
         return
-    from climb.prepare.adapter import PrepareOptions
+    from climb.core.adapter import PrepareOptions
     from climb.prepare.pipeline import fingerprint, input_digest, resolve_adapter
 
     try:

@@ -9,48 +9,16 @@ import json
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
+from climb.core.schema import LIST_LABEL_TYPES, FieldSpec, quantize
 
 FORMAT = "climb-store"
 FORMAT_VERSION = 1
-LIST_LABEL_TYPES = ("multilabel",)
-
-
-#: the store's default chunk codec (a field or adapter may choose another; docs/store-format.md)
-DEFAULT_CODEC: dict[str, Any] = {
-    "name": "blosc",
-    "cname": "zstd",
-    "clevel": 3,
-    "shuffle": "shuffle",
-}
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One dense array field; ``shape`` is per sample, ``chunks`` = samples per chunk."""
-
-    name: str
-    dtype: str
-    shape: tuple[int, ...]
-    axes: tuple[str, ...] = ()
-    unit: str | None = None
-    sampling_rate_hz: float | None = None
-    chunks: int = 32
-    codec: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_CODEC))
-
-    def to_meta(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["shape"] = list(self.shape)
-        d["axes"] = list(self.axes)
-        d["chunks"] = [self.chunks, *self.shape]
-        d["ragged"] = False
-        return d
 
 
 @contextmanager
@@ -79,20 +47,6 @@ def _scale_filter(codec: Mapping[str, Any], dtype: str) -> Any:
         )
     with quiet_zarr():
         return FixedScaleOffset(scale=scale, offset=0, dtype=np.dtype(dtype).str, astype=astype.str)
-
-
-def quantize(codec: Mapping[str, Any], x: np.ndarray) -> np.ndarray:
-    """``x`` exactly as a field with ``codec`` stores and reads it back: with ``scale`` (and
-    ``astype``), ``round(x * scale) / scale``, clipped to the range of ``astype``, in x's float
-    dtype; the array unchanged otherwise. Writing the result stores it without loss, so sums
-    and digests taken from it (prepare takes them in-pass) equal those of the decoded store."""
-    scale = codec.get("scale")
-    if scale is None:
-        return x
-    info = np.iinfo(np.dtype(codec.get("astype", "int16")))
-    q = np.clip(np.round(np.asarray(x, dtype=np.float64) * scale), info.min, info.max)
-    q += 0.0  # -0.0 -> +0.0: the stored integer 0 reads back as +0.0
-    return (q / scale).astype(x.dtype)
 
 
 def _compressor(codec: Mapping[str, Any]) -> Any:

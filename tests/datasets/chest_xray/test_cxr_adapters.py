@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from climb.core.adapter import PrepareOptions
 from climb.datasets.chest_xray._adapters import CHEXPERT14, VINDR28, apply_uncertainty
-from climb.prepare.adapter import PrepareOptions
 from climb.prepare.pipeline import prepare, resolve_adapter
 from tests.io.imaging_layouts import (
     gradient,
@@ -209,7 +209,7 @@ def test_covid19_and_coronahack(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("key", ["mimic_cxr", "chexpert", "vindr_cxr", "covid19_cxr", "coronahack"])
 def test_missing_layout_is_a_clear_error(tmp_path: Path, key: str) -> None:
-    from climb.errors import ClimbError
+    from climb.core.errors import ClimbError
 
     (tmp_path / "raw" / key).mkdir(parents=True)
     (tmp_path / "raw" / key / "readme.txt").write_text("x")

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from climb.core.adapter import PrepareOptions
 from climb.datasets.fundus._adapters import davis_to_dr5, dr5_index
-from climb.prepare.adapter import PrepareOptions
 from climb.prepare.pipeline import prepare, resolve_adapter
 from tests.io.imaging_layouts import gradient, write_csv, write_image
 

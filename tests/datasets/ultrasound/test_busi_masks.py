@@ -163,7 +163,7 @@ def test_busi_union_geometry_and_alignment(tmp_path: Path) -> None:
 
 def test_mask_store_defaults_and_validation(tmp_path: Path) -> None:
     """The mask is not a default input nor a label-column task; the store validates."""
-    from climb.errors import ClimbError
+    from climb.core.errors import ClimbError
     from climb.store.validate import validate
 
     raw = tmp_path / "raw" / "busi"

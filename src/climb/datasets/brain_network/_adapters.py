@@ -19,8 +19,10 @@ from typing import Any, Literal
 
 import numpy as np
 
+from climb.core.adapter import BaseAdapter, PrepareOptions, RecordError, RecordRef, Sample
+from climb.core.errors import ClimbError
+from climb.core.schema import FieldSpec
 from climb.datasets._group_splits import describe, stratified_group_split
-from climb.errors import ClimbError
 from climb.io.abide import (
     PHENOTYPE_FILE,
     AbideFormatError,
@@ -35,8 +37,6 @@ from climb.io.graphs import (
     read_braingb_mat,
     read_braingb_npy,
 )
-from climb.prepare.adapter import BaseAdapter, PrepareOptions, RecordError, RecordRef, Sample
-from climb.store.writer import FieldSpec
 
 NanPolicy = Literal["quarantine", "zero"]
 FRACTIONS = (0.7, 0.1, 0.2)  # CLIMB's 70/10/20

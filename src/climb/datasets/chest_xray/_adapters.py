@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+from climb.core.adapter import PrepareOptions, RecordRef
+from climb.core.errors import ClimbError
 from climb.datasets._imaging import (
     ImagingAdapter,
     find_dir,
@@ -18,8 +20,6 @@ from climb.datasets._imaging import (
     read_table,
     ref,
 )
-from climb.errors import ClimbError
-from climb.prepare.adapter import PrepareOptions, RecordRef
 
 CHEXPERT14: tuple[str, ...] = (
     "No Finding", "Enlarged Cardiomediastinum", "Cardiomegaly", "Lung Opacity", "Lung Lesion",

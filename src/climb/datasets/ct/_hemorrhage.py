@@ -15,9 +15,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from climb.core.adapter import PrepareOptions, RecordError, RecordRef, Sample
 from climb.datasets._imaging import ImagingAdapter, find_dir, find_file, need, read_table, ref
 from climb.datasets._masks import MASK_FIELD, MaskedImagingMixin, read_mask
-from climb.prepare.adapter import PrepareOptions, RecordError, RecordRef, Sample
 
 SUBTYPES = ("Intraventricular", "Intraparenchymal", "Subarachnoid", "Epidural", "Subdural")
 

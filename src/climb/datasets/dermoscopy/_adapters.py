@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+from climb.core.adapter import PrepareOptions, RecordRef
+from climb.core.errors import ClimbError
 from climb.datasets._imaging import (
     ImagingAdapter,
     find_file,
@@ -19,8 +21,6 @@ from climb.datasets._imaging import (
     ref,
     seeded_fraction_split,
 )
-from climb.errors import ClimbError
-from climb.prepare.adapter import PrepareOptions, RecordRef
 
 DERM5 = ("MEL", "NV", "BCC", "AKIEC", "OTHER")
 DX7 = ("MEL", "NV", "BCC", "AKIEC", "BKL", "DF", "VASC")

@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from climb.core.adapter import PrepareOptions, RecordError, RecordRef, Sample
 from climb.datasets.ecg._ecg import (
     EcgAdapter,
     climb_single_label,
@@ -15,7 +16,6 @@ from climb.datasets.ecg._ecg import (
     snomed_labels,
 )
 from climb.io.wfdb import parse_comments
-from climb.prepare.adapter import PrepareOptions, RecordError, RecordRef, Sample
 
 
 def list_challenge_headers(raw_dir: Path) -> list[Path]:

@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
+from climb.core.adapter import BaseAdapter, PrepareOptions, RecordError
+from climb.core.schema import FieldSpec, quantize
 from climb.io.wfdb import WfdbReadError, WfdbRecord, read_record
-from climb.prepare.adapter import BaseAdapter, PrepareOptions, RecordError
 from climb.prepare.transforms import STANDARD_LEADS, fit_length, flat_leads, lead_order, resample
-from climb.store.writer import FieldSpec, quantize
 
 ECG7: tuple[str, ...] = ("normal", "cd", "mi", "sttc", "other", "afib", "hyp")
 FS = 500
@@ -134,7 +134,7 @@ def _load_climb_csv(path: str) -> dict[str, dict[str, Any]]:
     df = pd.read_csv(path)
     need = {"patient", "split", "label", *ECG7}
     if not need <= set(df.columns):
-        from climb.errors import ClimbError
+        from climb.core.errors import ClimbError
 
         raise ClimbError(
             f"CLIMB split file lacks columns {sorted(need - set(df.columns))}",

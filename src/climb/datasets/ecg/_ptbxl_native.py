@@ -9,6 +9,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from climb.core.adapter import PrepareOptions, RecordError, RecordRef, Sample
+from climb.core.errors import ClimbError
 from climb.datasets.ecg._challenge import ChallengeAdapter
 from climb.datasets.ecg._ecg import (
     ECG7,
@@ -18,8 +20,6 @@ from climb.datasets.ecg._ecg import (
     multi_hot,
     scp_map,
 )
-from climb.errors import ClimbError
-from climb.prepare.adapter import PrepareOptions, RecordError, RecordRef, Sample
 
 SUPERDIAGNOSTIC: tuple[str, ...] = ("NORM", "MI", "STTC", "CD", "HYP")
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+from climb.core.adapter import PrepareOptions, RecordRef
+from climb.core.errors import ClimbError
 from climb.datasets._imaging import (
     ImagingAdapter,
     find_file,
@@ -18,8 +20,6 @@ from climb.datasets._imaging import (
     ref,
     seeded_fraction_split,
 )
-from climb.errors import ClimbError
-from climb.prepare.adapter import PrepareOptions, RecordRef
 
 DR5 = ("No DR", "Mild", "Moderate", "Severe", "Proliferative")
 DAVIS4 = ("ndr", "sdr", "ppdr", "pdr")

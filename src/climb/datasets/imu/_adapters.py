@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from climb.core.adapter import BaseAdapter, PrepareOptions, RecordError, RecordRef, Sample
+from climb.core.errors import ClimbError
+from climb.core.schema import FieldSpec
 from climb.datasets._group_splits import describe, stratified_group_split
-from climb.errors import ClimbError
 from climb.io.hugadb import (
     ACTIVITIES,
     ACTIVITY4,
@@ -33,8 +35,6 @@ from climb.io.hugadb import (
     subject_of,
     window_starts,
 )
-from climb.prepare.adapter import BaseAdapter, PrepareOptions, RecordError, RecordRef, Sample
-from climb.store.writer import FieldSpec
 
 _CACHE: OrderedDict[str, Recording | HugadbFormatError] = OrderedDict()
 

@@ -7,6 +7,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, ClassVar
 
+from climb.core.adapter import PrepareOptions, RecordRef
+from climb.core.errors import ClimbError
 from climb.datasets._imaging import (
     ImagingAdapter,
     find_dir,
@@ -19,8 +21,6 @@ from climb.datasets._imaging import (
     ref,
     visible_files,
 )
-from climb.errors import ClimbError
-from climb.prepare.adapter import PrepareOptions, RecordRef
 
 BIRADS5 = ("BI-RADS 1", "BI-RADS 2", "BI-RADS 3", "BI-RADS 4", "BI-RADS 5")
 

@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from climb.core.adapter import BaseAdapter, PrepareOptions, RecordError, RecordRef, Sample
+from climb.core.errors import ClimbError
+from climb.core.schema import RaggedFieldSpec, graph_arrays, graph_fields
 from climb.datasets._group_splits import describe, stratified_group_split, stratified_kfold
-from climb.errors import ClimbError
 from climb.io.graphs import GraphFormatError, TUDataset, find_tu_prefix, ppi_layout, read_ppi
 from climb.io.graphs import read_tu_dataset as _read_tu
-from climb.prepare.adapter import BaseAdapter, PrepareOptions, RecordError, RecordRef, Sample
-from climb.store.ragged import RaggedFieldSpec, graph_arrays, graph_fields
 
 _TU_CACHE: dict[tuple[str, float], TUDataset] = {}
 

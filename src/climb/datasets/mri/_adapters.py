@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from climb.core.adapter import PrepareOptions, RecordRef
 from climb.datasets._imaging import ImagingAdapter, folder_class_records, ref
-from climb.prepare.adapter import PrepareOptions, RecordRef
 
 TUMOR4 = ("no_tumor", "glioma_tumor", "meningioma_tumor", "pituitary_tumor")
 

@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from climb.core.adapter import PrepareOptions, RecordError, RecordRef, Sample
+from climb.core.errors import ClimbError
 from climb.datasets._imaging import (
     ImagingAdapter,
     find_dir,
@@ -24,8 +26,6 @@ from climb.datasets._imaging import (
 )
 from climb.datasets._masks import MASK_FIELD, MaskedImagingMixin, read_mask
 from climb.datasets.pathology.bcss import BCSS_CODES
-from climb.errors import ClimbError
-from climb.prepare.adapter import PrepareOptions, RecordError, RecordRef, Sample
 
 LC5 = ("colon_aca", "colon_n", "lung_aca", "lung_n", "lung_scc")
 BCSS4 = ("tumor", "stroma", "lymphocytic_infiltrate", "necrosis_or_debris")

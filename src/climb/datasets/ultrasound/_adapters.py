@@ -16,9 +16,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from climb.core.adapter import PrepareOptions, RecordError, RecordRef, Sample
 from climb.datasets._imaging import ImagingAdapter, folder_class_records, ref
 from climb.datasets._masks import MASK_FIELD, MaskedImagingMixin, read_mask
-from climb.prepare.adapter import PrepareOptions, RecordError, RecordRef, Sample
 
 BUSI3 = ("normal", "benign", "malignant")
 _MASK_RE = re.compile(r"^(?P<stem>.+)_mask(?:_\d+)?$", re.IGNORECASE)

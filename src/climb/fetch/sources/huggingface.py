@@ -13,7 +13,7 @@ from urllib.parse import quote
 import httpx
 
 from climb.card import DatasetCard, Source
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.fetch.config import FetchConfig
 from climb.fetch.credentials import Credentials
 from climb.fetch.engine import AccessError

@@ -17,7 +17,7 @@ import httpx
 
 from climb import __version__
 from climb.card import DatasetCard, Source
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.fetch.config import FetchConfig
 from climb.fetch.credentials import Credential, Credentials, require_secure
 from climb.fetch.engine import AccessError, looks_like_html

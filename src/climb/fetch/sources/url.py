@@ -20,7 +20,7 @@ from urllib.parse import quote, unquote, urlsplit
 import httpx
 
 from climb.card import Source
-from climb.errors import ClimbError
+from climb.core.errors import ClimbError
 from climb.fetch.archive import is_archive_name
 from climb.fetch.config import DEFAULT_URLS, FetchConfig
 from climb.fetch.engine import AccessError
