@@ -13,7 +13,7 @@ from climb.data import StoreDataset, few_shot_indices
 from climb.experiment.config import from_dict
 from climb.train.trainer import lr_lambda, train
 
-from .conftest import base_config
+from .conftest import TINY, base_config
 
 
 def _weights(run: Path, name: str = "last") -> dict[str, torch.Tensor]:
@@ -109,3 +109,139 @@ def test_lr_schedule() -> None:
     lrs = [lr_lambda(s, 10, 100, 0.1) for s in range(100)]
     assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
     assert lrs[-1] >= 0.1 and np.all(np.diff(lrs[10:]) <= 1e-12)
+
+
+def test_regression_end_to_end(data_root: Path, tmp_path: Path) -> None:
+    """MSE training on the store's regression task; MAE, RMSE and R² with bootstrap CIs, and
+    checkpoint selection on validation MAE."""
+    over = {
+        "data": {"tasks": [{"dataset": "synth", "task": "reg"}]},
+        "train": {"max_steps": 60, "eval_every": 20, "select": "val_mae"},
+    }
+    run = train(from_dict(base_config(data_root, **over)), tmp_path / "reg")
+    res = pd.read_parquet(run / "results.parquet")
+    test = res[(res.split == "test") & res.class_name.isna()].set_index("metric")
+    assert {"mae", "rmse", "r2"} <= set(test.index)
+    for m in ("mae", "rmse", "r2"):
+        assert test.loc[m, "ci_low"] <= test.loc[m, "value"] <= test.loc[m, "ci_high"]
+    # the reported MAE / R² are those of the selected checkpoint's predictions on the test split
+    from climb.experiment.build import build_model, build_tasks
+    from climb.experiment.predict import predict
+
+    cfg = from_dict(base_config(data_root, **over))
+    tasks = build_tasks(cfg, None)
+    model = build_model(cfg, tasks)
+    ck = torch.load(run / "checkpoints" / "best.pt", weights_only=True)
+    model.load_state_dict(ck["model"])
+    c, _ = predict(model, tasks[0], "test", torch.device("cpu"), 64)
+    pred, y = c["out"].reshape(-1), c["y"].reshape(-1)
+    m = np.isfinite(y)
+    assert test.loc["mae", "value"] == pytest.approx(np.abs(pred[m] - y[m]).mean(), rel=1e-5)
+    r2 = 1 - ((pred[m] - y[m]) ** 2).sum() / ((y[m] - y[m].mean()) ** 2).sum()
+    assert test.loc["r2", "value"] == pytest.approx(r2, rel=1e-4, abs=1e-6)
+    assert test.loc["mae", "n"] == m.sum()
+    # selection: best.pt is the evaluation with the best (highest) -MAE on validation
+    val = pd.read_csv(run / "metrics.csv").query("kind == 'val'")
+    assert set(val.metric) == {"mae"} and (val.value <= 0).all()  # -MAE: higher is better
+    assert ck["step"] == int(val.loc[val.value.idxmax(), "step"])
+    info = json.loads((run / "run.json").read_text())
+    assert info["tasks"]["synth/reg"]["select"] == "val_mae"
+
+
+def test_l1_regression_loss_option(data_root: Path) -> None:
+    from climb.tasks import TaskSpec, get_kind
+
+    k = get_kind("regression")
+    out, y = torch.tensor([[1.0], [2.0], [0.0]]), torch.tensor([0.0, float("nan"), 2.0])
+    mse = k.loss(out, y, spec=TaskSpec("r", "r", "regression"))
+    l1 = k.loss(out, y, spec=TaskSpec("r", "r", "regression", options={"loss": "l1"}))
+    assert float(mse) == pytest.approx((1 + 4) / 2) and float(l1) == pytest.approx((1 + 2) / 2)
+    with pytest.raises(ClimbError, match="unknown regression loss"):
+        k.loss(out, y, spec=TaskSpec("r", "r", "regression", options={"loss": "huber"}))
+
+
+def test_selection_needs_a_kind_that_defines_it(data_root: Path, tmp_path: Path) -> None:
+    over = {
+        "data": {"tasks": [{"dataset": "synth", "task": "reg"}]},
+        "train": {"select": "val_auroc"},
+    }
+    with pytest.raises(ClimbError, match="val_auroc is not defined for synth/reg"):
+        train(from_dict(base_config(data_root, **over)), tmp_path / "x")
+
+
+def test_missing_validation_split_is_loud(
+    data_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    over = {
+        "data": {"splits": {"train": "train", "val": "nosuchsplit", "test": "test"}},
+        "train": {"max_steps": 6, "eval_every": 3, "select": "val_auroc"},
+    }
+    run = train(
+        from_dict(base_config(data_root, **over)), tmp_path / "noval", evaluate_at_end=False
+    )
+    err = capsys.readouterr().err
+    assert "no validation data for synth/ml" in err and "last step" in err
+    ck = torch.load(run / "checkpoints" / "best.pt", weights_only=True)
+    assert ck["step"] == 6 and ck["best"]["note"].startswith("last step")
+    over["train"]["patience"] = 2  # type: ignore[index]
+    with pytest.raises(ClimbError, match="early stopping"):
+        train(from_dict(base_config(data_root, **over)), tmp_path / "noval2")
+
+
+def test_crafted_checkpoint_is_refused(data_root: Path, tmp_path: Path) -> None:
+    """A best.pt that would run code when unpickled is refused by climb evaluate / --resume /
+    model.init, with a clear error; a truncated one too."""
+    import pickle
+
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (Path.touch, (str(marker),))  # type: ignore[return-value]
+
+    run = train(from_dict(base_config(data_root, train={"max_steps": 3, "eval_every": 3})),
+                tmp_path / "r", evaluate_at_end=False)  # fmt: skip
+    ck = run / "checkpoints" / "best.pt"
+    with ck.open("wb") as fh:
+        pickle.dump({"format": "climb-checkpoint", "model": Evil()}, fh)
+    from climb.evaluate.run import evaluate_run
+
+    with pytest.raises(ClimbError, match="refused to load|cannot read checkpoint"):
+        evaluate_run(run, print_table=False)
+    assert not marker.exists()
+    torch.save({"format": "climb-checkpoint", "x": Evil()}, ck)
+    with pytest.raises(ClimbError, match="refused to load"):
+        evaluate_run(run, print_table=False)
+    assert not marker.exists()
+    last = run / "checkpoints" / "last.pt"
+    last.write_bytes(last.read_bytes()[:100])  # truncated
+    with pytest.raises(ClimbError, match="cannot read checkpoint"):
+        train(from_dict(base_config(data_root, train={"max_steps": 3, "eval_every": 3})),
+              run, resume=True)  # fmt: skip
+    cfg = base_config(data_root, model={"init": str(ck), "encoder": "xresnet1d",
+                                        "encoder_kwargs": dict(TINY)})  # fmt: skip
+    with pytest.raises(ClimbError, match="refused to load"):
+        train(from_dict(cfg), tmp_path / "init")
+    assert not marker.exists()
+
+
+def test_resume_from_an_older_checkpoint_does_not_repeat_rows(
+    data_root: Path, tmp_path: Path
+) -> None:
+    """Rows logged after the checkpoint a resume starts from (a crash between logging and the
+    next checkpoint) are dropped, so metrics.csv has every step once."""
+    import shutil
+
+    over = {"train": {"max_steps": 10, "eval_every": 5, "checkpoint_every": 4, "log_every": 1}}
+    cfg4 = base_config(data_root, **over)
+    cfg4["train"]["stop_after"] = 4
+    run = train(from_dict(cfg4), tmp_path / "p", evaluate_at_end=False)
+    shutil.copy(run / "checkpoints" / "last.pt", tmp_path / "step4.pt")
+    cfg7 = base_config(data_root, **over)
+    cfg7["train"]["stop_after"] = 7
+    train(from_dict(cfg7), run, resume=True, evaluate_at_end=False)
+    assert pd.read_csv(run / "metrics.csv").query("kind == 'train'").step.max() == 7
+    shutil.copy(tmp_path / "step4.pt", run / "checkpoints" / "last.pt")  # the crash
+    train(from_dict(base_config(data_root, **over)), run, resume=True, evaluate_at_end=False)
+    steps = pd.read_csv(run / "metrics.csv").query("kind == 'train'").step.tolist()
+    assert steps == list(range(1, 11))

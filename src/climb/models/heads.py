@@ -9,9 +9,11 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from climb.core.errors import ClimbError
+from climb.core.schema import TASK_KINDS
 
-#: the task kinds whose head is a :class:`Head` over pooled features
-TASK_TYPES = ("binary", "multiclass", "multilabel", "regression", "node")
+#: the task kinds whose head is a :class:`Head` over pooled (or per-node) features; the dense
+#: kinds build their own output network (climb.tasks)
+TASK_TYPES = tuple(k for k in TASK_KINDS if k not in ("segmentation", "qa"))
 
 
 def check_task_type(task_type: str) -> str:
