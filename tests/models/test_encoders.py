@@ -15,6 +15,12 @@ torch.set_num_threads(1)
 def _tiny_input(modality: str, name: str) -> tuple[dict[str, object], torch.Tensor]:
     if modality == "signal":
         return {"in_channels": 3, "seq_len": 256}, torch.randn(2, 3, 256)
+    if modality in ("tabular", "table"):
+        return {"in_features": 10, "hidden": 16}, torch.randn(2, 10)
+    if modality == "text":  # a tiny random BERT built from a config, nothing downloaded
+        cfg = {"vocab_size": 50, "hidden_size": 16, "num_hidden_layers": 1,
+               "num_attention_heads": 2, "intermediate_size": 32, "max_position_embeddings": 32}  # fmt: skip
+        return {"config": cfg, "freeze": False}, torch.randint(1, 50, (2, 12))
     if modality == "graph":  # a batch of 2 small graphs with 1-d edge attributes
         from torch_geometric.data import Batch, Data
 

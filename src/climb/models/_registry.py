@@ -75,7 +75,7 @@ def input_kwargs(modality: str, shape: tuple[int, ...], spec: dict[str, Any]) ->
 
 def _ensure_loaded() -> None:
     # Importing the modules runs their decorators; done lazily so importing the registry is cheap.
-    from climb.models import eeg, graph, image, signal  # noqa: F401
+    from climb.models import eeg, graph, image, signal, tabular, text, video, volume  # noqa: F401  # noqa: F401  (docs/volumes-video.md)
 
 
 def list_encoders(modality: str | None = None) -> list[tuple[str, str]]:

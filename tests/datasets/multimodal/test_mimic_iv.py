@@ -90,7 +90,7 @@ def test_real_demo(tmp_path: Path) -> None:
     assert static.shape == (len(df), len(STATIC_FEATURES))
     assert (static[:, 1] + static[:, 2] == 1).all()  # gender one-hot
     assert df.ehr_text.str.startswith("Patient demographics: ").all()
-    assert not df.ecg_present.any() and not df.cxr_present.any()
+    assert not df.present__ecg.any() and not df.present__cxr.any()
     assert any("no icu/chartevents table" in n for n in res.notes)
 
 
@@ -159,7 +159,7 @@ def test_generated_multimodal(generated: tuple[Path, dict]) -> None:
     listed = {r["subject_id"]: r for r in info["ecg"]}
     n_ecg = 0
     for _, row in df.iterrows():
-        if row.ecg_present:
+        if row.present__ecg:
             n_ecg += 1
             t = datetime.fromisoformat(row.ecg_time)
             assert (
@@ -171,18 +171,18 @@ def test_generated_multimodal(generated: tuple[Path, dict]) -> None:
             np.testing.assert_allclose(ecg[row["index"]], rec.p_signal.T, atol=1e-3)
         else:
             assert not ecg[row["index"]].any()
-        if row.cxr_present:
+        if row.present__cxr:
             assert row.cxr_path.endswith("-pa.jpg")  # PA preferred over the lateral view
             assert cxr[row["index"]].any()
-    assert n_ecg > 0 and df.cxr_present.sum() > 0
-    assert (~df.ecg_present).sum() > 0  # some admissions have none in the window
+    assert n_ecg > 0 and df.present__cxr.sum() > 0
+    assert (~df.present__ecg).sum() > 0  # some admissions have none in the window
     assert listed
     # chart items reach the series: heart rate channel observed somewhere
     ehr = zarr.open(str(store / "arrays" / "ehr.zarr"))[:]
     hr = [it.name for it in ITEMS].index("heart_rate")
     assert ehr[:, N_ITEMS + hr].sum() > 0
     # presence columns are what a fusion model's `present` masks come from
-    assert df.ecg_present.dtype == bool and df.cxr_present.dtype == bool
+    assert df.present__ecg.dtype == bool and df.present__cxr.dtype == bool
 
 
 def _append_rows(path: Path, rows: list[str]) -> None:
@@ -290,7 +290,7 @@ def test_bad_inputs(tmp_path: Path) -> None:
     missing = listed.ecg_path.map(lambda p: any(p.endswith(g) for g in gone))
     assert missing.any() and (~missing).any()
     assert listed.ecg_issue[missing].str.contains("file is absent").all()
-    assert not listed.ecg_present[missing].any() and listed.ecg_present[~missing].all()
+    assert not listed.present__ecg[missing].any() and listed.present__ecg[~missing].all()
 
     # a table without a required column: the error names table and column
     adm.drop(columns=["dischtime"]).to_csv(adm_path, index=False, compression="gzip")

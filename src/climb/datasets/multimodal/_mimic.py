@@ -279,11 +279,11 @@ class MimicIVAdapter(BaseAdapter):
         ecg, ecg_issue = self._ecg(info.get("ecg_path"))
         cxr, cxr_issue = self._cxr(info.get("cxr_path"))
         columns.update(
-            ecg_present=ecg is not None,
+            present__ecg=ecg is not None,
             ecg_path=info.get("ecg_path") or "",
             ecg_time=info.get("ecg_time") or "",
             ecg_issue=ecg_issue,
-            cxr_present=cxr is not None,
+            present__cxr=cxr is not None,
             cxr_path=info.get("cxr_path") or "",
             cxr_time=info.get("cxr_time") or "",
             cxr_issue=cxr_issue,

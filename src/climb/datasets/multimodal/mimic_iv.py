@@ -61,7 +61,7 @@ class MIMICIV(Dataset):
                 description=(
                     "Latest MIMIC-CXR-JPG study of the admission taken before the prediction "
                     "time, PA view preferred (files/pXX/pSUBJ/sSTUDY/DICOM_ID.jpg); zeros with "
-                    "cxr_present = False when there is none."
+                    "present__cxr = False when there is none."
                 ),
             ),
             Modality(
@@ -74,7 +74,7 @@ class MIMICIV(Dataset):
                 dtype="float32",
                 description=(
                     "Latest MIMIC-IV-ECG record of the admission taken before the prediction "
-                    "time, 10 s, 12 leads (WFDB); zeros with ecg_present = False when there is none."
+                    "time, 10 s, 12 leads (WFDB); zeros with present__ecg = False when there is none."
                 ),
             ),
         ),
