@@ -206,7 +206,7 @@ def test_crafted_checkpoint_is_refused(data_root: Path, tmp_path: Path) -> None:
         pickle.dump({"format": "climb-checkpoint", "model": Evil()}, fh)
     from climb.evaluate.run import evaluate_run
 
-    with pytest.raises(ClimbError, match="refused to load|cannot read checkpoint"):
+    with pytest.raises(ClimbError, match=r"refused to load|cannot read checkpoint"):
         evaluate_run(run, print_table=False)
     assert not marker.exists()
     torch.save({"format": "climb-checkpoint", "x": Evil()}, ck)
