@@ -269,3 +269,25 @@ def test_bad_inputs_are_clear_errors() -> None:
         drpo_advantages(r[:4], m[:4], [0, 0, 1, 1], ["d"] * 4, DomainHistory(max_per_domain=1))
     with pytest.raises(ClimbError, match="no questions"):
         DomainHistory().cluster("nowhere")
+
+
+def test_numpy_kmeans_backend_is_seeded_and_finds_clear_clusters() -> None:
+    rng = np.random.default_rng(7)
+    centers = np.array([[0.1] * 4, [0.5] * 4, [0.9] * 4], dtype=np.float32)
+    x = np.concatenate([c + rng.normal(0, 0.01, (30, 4)).astype(np.float32) for c in centers])
+    for backend in ("sklearn", "numpy"):
+        h = DomainHistory(kmeans=backend)
+        for i, v in enumerate(x):
+            h.add("d", i, v)
+        info = h.cluster("d")
+        assert info.k == 3 and sorted(info.counts.tolist()) == [30, 30, 30]
+        np.testing.assert_allclose(np.sort(info.centroids.mean(1)), [0.1, 0.5, 0.9], atol=0.01)
+    a, b = DomainHistory(kmeans="numpy"), DomainHistory(kmeans="numpy")
+    for step in range(3):
+        tok, mask, index, doms = batch(rng, 6, 4, step, ["a", "b"])
+        ra, _ = drpo_advantages(tok, mask, index, doms, a)
+        rb, _ = drpo_advantages(tok, mask, index, doms, b)
+        assert torch.equal(ra, rb) and torch.isfinite(ra).all()
+    assert DomainHistory.from_state_dict(a.state_dict()).kmeans == "numpy"
+    with pytest.raises(ClimbError, match="kmeans must be"):
+        DomainHistory(kmeans="faiss")
