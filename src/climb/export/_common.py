@@ -30,6 +30,19 @@ QUARANTINE_FILE = "quarantine.jsonl"
 MediaKind = str  # "image" | "video" | "signal" | "array"
 
 
+def need(module: str, fmt: str) -> Any:
+    """Import an optional library of an export format, with an install hint."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ClimbError(
+            f"the {fmt} export needs {module!r}, which is not installed",
+            fix="pip install 'climb[vlm]' (datasets, webdataset, trl, transformers)",
+        ) from exc
+
+
 # ----------------------------------------------------------------------------- licence
 @dataclass(frozen=True)
 class LicenceTerms:

@@ -24,6 +24,7 @@ from climb.export._common import (
     LicenceTerms,
     label_value,
     mp4_bytes,
+    need,
     png_bytes,
     to_uint8_image,
     video_frames,
@@ -126,9 +127,8 @@ def info(plan: ExportPlan, terms: LicenceTerms) -> Any:
 def write(
     plan: ExportPlan, tmp: Path, advance: Callable[[int], None], *, terms: LicenceTerms
 ) -> tuple[dict[str, int], dict[str, int], dict[str, Any]]:
+    hfd = need("datasets", "hf")
     from datasets.arrow_writer import ArrowWriter
-
-    import datasets as hfd
 
     feats = features(plan)
     dinfo = info(plan, terms)

@@ -19,6 +19,7 @@ from climb.export._common import (
     ExportPlan,
     label_value,
     mp4_bytes,
+    need,
     png_bytes,
     to_uint8_image,
     video_frames,
@@ -57,8 +58,7 @@ def sample_dict(
 def write(
     plan: ExportPlan, tmp: Path, advance: Callable[[int], None], *, shard_size: int = 1000
 ) -> tuple[dict[str, int], dict[str, int], dict[str, Any]]:
-    import webdataset as wds
-
+    wds = need("webdataset", "webdataset")
     written: dict[str, int] = {}
     skipped = {t.name: 0 for t in plan.tasks}
     shards: dict[str, list[str]] = {}

@@ -44,7 +44,7 @@ try:
 except ImportError as exc:  # pragma: no cover - trl is an optional extra
     raise ClimbError(
         f"climb.rl.trl needs TRL ({exc.name} is not installed)",
-        fix="pip install 'trl>=1.0' (or the climb[rl] extra)",
+        fix="pip install 'climb[vlm]' (trl, transformers, datasets, webdataset)",
     ) from exc
 
 HISTORY_FILE = "drpo_history.json"
