@@ -10,7 +10,9 @@ import pytest
 from climb.demo.corpus import CorpusSizes, generate_corpus, tree_digest
 from climb.demo.ecg import Patient, synth_ecg
 
-TINY = CorpusSizes(ptbxl=40, cpsc2018=24, georgia=24, chexpert_patients=12, busi=18, brain_tumor=20)
+TINY = CorpusSizes(
+    ptbxl=40, cpsc2018=24, georgia=24, chexpert_patients=12, busi=18, brain_tumor=20, tuab=4
+)
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +65,7 @@ def _prepare(corpus_dir: Path, root: Path, key: str, kind: str, rel: str) -> obj
         ("chexpert", "manual", "chexpert"),
         ("busi", "kaggle", "aryashah2k/breast-ultrasound-images-dataset"),
         ("brain_tumor", "kaggle", "sartajbhuvaji/brain-tumor-classification-mri"),
+        ("tuab", "manual", "tuab"),
     ],
 )
 def test_layouts_readable_and_broken_records_quarantined(

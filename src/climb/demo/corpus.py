@@ -13,6 +13,7 @@
         bjoernjostein/georgia-12lead-ecg-challenge-database/  WFDB/ (a partial copy of Georgia)
     <mirror>/github/DDVD233/CLIMB/0f767b1/src/datasets/ecg/*_splits.csv   CLIMB's split files
     <mirror>/manual/chexpert/CheXpert-v1.0/   train.csv, valid.csv, train|valid/patient*/study*/*.jpg
+    <mirror>/manual/tuab/edf/{train,eval}/{normal,abnormal}/01_tcp_ar/*.edf   TUAB (EDF, TUH labels)
 
 Every dataset has class-dependent signal (see :mod:`climb.demo.ecg`, :mod:`climb.demo.images`),
 realistic nuisances, several samples per patient where the real layout has patient ids, and a
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from climb.demo import ecg as E
+from climb.demo import eeg as EEG
 from climb.demo import images as I
 from climb.labels import get_label_space
 
@@ -67,12 +69,14 @@ class CorpusSizes:
     chexpert_patients: int = 150
     busi: int = 240
     brain_tumor: int = 240
+    tuab: int = 12  # subjects (one 24-s EDF each)
 
     @classmethod
     def quick(cls) -> CorpusSizes:
         return cls(
-            ptbxl=120, cpsc2018=100, georgia=150, chexpert_patients=50, busi=90, brain_tumor=120
-        )
+            ptbxl=120, cpsc2018=100, georgia=150, chexpert_patients=50, busi=90, brain_tumor=120,
+            tuab=8,
+        )  # fmt: skip
 
 
 def _rng(seed: int, name: str) -> np.random.Generator:
@@ -456,8 +460,22 @@ def _brain_tumor(root: Path, n: int, seed: int, summary: dict[str, Any]) -> None
     summary["datasets"]["brain_tumor"] = {"records": n + 1, "patients": n + 1}
 
 
+# ----------------------------------------------------------------------------------------- EEG
+def _tuab(root: Path, subjects: int, seed: int, summary: dict[str, Any]) -> None:
+    """TUAB v3 layout (a manual source: placed under raw/tuab by hand), see climb.demo.eeg."""
+    EEG.write_tuab_tree(root / "manual" / "tuab", subjects=subjects, seconds=24.0, seed=seed)
+    summary["broken"]["tuab"] = [
+        {"record": r, "kind": EEG.BROKEN_TUAB[r.split("_w")[0]]}
+        for r in EEG.broken_tuab_records(24.0)
+    ]
+    summary["datasets"]["tuab"] = {
+        "records": subjects + len(EEG.BROKEN_TUAB),
+        "patients": subjects + len(EEG.BROKEN_TUAB),
+    }
+
+
 # ------------------------------------------------------------------------------------ the whole
-STEPS = ("ptbxl", "cpsc2018", "georgia", "chexpert", "busi", "brain_tumor", "climb splits")
+STEPS = ("ptbxl", "cpsc2018", "georgia", "chexpert", "busi", "brain_tumor", "tuab", "climb splits")
 
 
 def generate_corpus(
@@ -504,6 +522,8 @@ def generate_corpus(
     done("busi")
     _brain_tumor(root, sizes.brain_tumor, seed, summary)
     done("brain_tumor")
+    _tuab(root, sizes.tuab, seed, summary)
+    done("tuab")
     gh = root / "github" / GITHUB_CLIMB[0] / GITHUB_CLIMB[1] / "src" / "datasets" / "ecg"
     _write(
         gh / "ptbxl_splits.csv",

@@ -141,7 +141,12 @@ def write_tuh_edf(
         for lab, r in zip(labels, rates, strict=True)
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
-    pyedflib.highlevel.write_edf(str(path), sigs, headers, file_type=pyedflib.FILETYPE_EDF)
+    from datetime import datetime
+
+    header = {"startdate": datetime(2013, 2, 28, 16, 3, 12)}  # fixed: byte-identical files
+    pyedflib.highlevel.write_edf(
+        str(path), sigs, headers, header=header, file_type=pyedflib.FILETYPE_EDF
+    )
 
 
 def _rng(seed: int, salt: str) -> np.random.Generator:
@@ -183,6 +188,18 @@ def write_tuab_tree(
             p = d / f"{stem}.edf"
             _write_broken(p, stem.split("_")[0][2:], what, rng, seconds)
             out[p.relative_to(root).as_posix()] = what
+    return out
+
+
+def broken_tuab_records(seconds: float = 24.0, window_s: float = 10.0) -> list[str]:
+    """The quarantine record ids the broken files of :func:`write_tuab_tree` give: one per file
+    for problems seen while listing, one per window for the flat file (seen while reading)."""
+    out = []
+    for stem in BROKEN_TUAB:
+        if stem.startswith("zzflat"):
+            out += [f"{stem}_w{w:05d}" for w in range(int(seconds // window_s))]
+        else:
+            out.append(stem)
     return out
 
 
