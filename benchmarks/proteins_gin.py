@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.only_folds, args.epochs, args.patience = 2, 15, 15
 
-    from climb.datasets._group_splits import kfold_indices, stratified_kfold
+    from climb.core.splits import kfold_indices, stratified_kfold
     from climb.evaluate import compute_metrics
 
     t0 = time.perf_counter()

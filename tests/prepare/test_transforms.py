@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from climb.prepare.splits import leakage, patient_split
-from climb.prepare.transforms import (
+from climb.core.splits import leakage, patient_split
+from climb.io.signal import (
     STANDARD_LEADS,
     fit_length,
     lead_order,

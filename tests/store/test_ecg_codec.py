@@ -11,8 +11,8 @@ import pytest
 from climb.core.schema import quantize
 from climb.datasets.ecg import _ecg
 from climb.datasets.ecg._ecg import ECG_CODEC, LENGTH, EcgAdapter, quantize_ecg
+from climb.io.signal import STANDARD_LEADS, resample
 from climb.io.wfdb import WfdbRecord
-from climb.prepare.transforms import STANDARD_LEADS, resample
 from climb.store import StoreWriter, open_store
 
 

@@ -114,14 +114,15 @@ class BaseAdapter:
 
     def code_digest(self) -> str:
         """sha256 of the source of every climb module this adapter's class is built from, plus
-        the transforms and label tables it names: a code change makes the store stale."""
+        the signal transforms and split rules (the prepare pipeline adds its own source to the
+        fingerprint): a code change makes the store stale."""
         h = hashlib.sha256()
         mods: list[str] = []
         for cls in type(self).__mro__:
             m = cls.__module__
             if m.startswith("climb.") and m not in mods:
                 mods.append(m)
-        mods += ["climb.prepare.transforms", "climb.prepare.pipeline", "climb.prepare.splits"]
+        mods += ["climb.io.signal", "climb.core.splits"]  # prepare hashes its own code
         for m in sorted(set(mods)):
             mod = sys.modules.get(m)
             if mod is None:

@@ -402,7 +402,7 @@ def graph_parts(
 ) -> dict[str, np.ndarray]:
     """Positions per role: the store's splits, or outer fold ``fold`` of ``data.cv`` with a
     stratified holdout of its training part as validation (Errica et al.'s protocol)."""
-    from climb.datasets._group_splits import check_disjoint, kfold_indices, stratified_kfold
+    from climb.core.splits import check_disjoint, kfold_indices, stratified_kfold
 
     cv = cfg.data.cv
     if fold is None or cv is None:

@@ -38,8 +38,8 @@ import numpy as np
 from climb.core.adapter import Adapter, PrepareOptions, RecordError, RecordRef, Sample
 from climb.core.errors import ClimbError
 from climb.core.schema import FieldSpec, is_ragged
+from climb.core.splits import describe_rule, leakage, patient_split
 from climb.prepare.executors import Executor, get_executor
-from climb.prepare.splits import describe_rule, leakage, patient_split
 from climb.store.writer import StoreWriter, combine_block_digests, open_array_rw
 
 UNIT_SIZE = 64
@@ -115,12 +115,21 @@ def _params(adapter: Adapter) -> dict[str, Any]:
     return dict(fn()) if callable(fn) else adapter_params(adapter)
 
 
+def _own_digest() -> str:
+    """sha256 of this module's source: a change of the pipeline makes every store stale."""
+    import inspect
+    import sys
+
+    return hashlib.sha256(inspect.getsource(sys.modules[__name__]).encode()).hexdigest()
+
+
 def fingerprint(adapter: Adapter, options: PrepareOptions, inputs: dict[str, Any]) -> str:
     payload = {
         "adapter": adapter.key,
         "adapter_version": adapter.version,
         "adapter_params": _params(adapter),
         "code": adapter.code_digest(),
+        "pipeline": _own_digest(),
         "options": options.to_dict(),
         "inputs": inputs["digest"],
         "work_format": WORK_FORMAT,

@@ -160,7 +160,7 @@ def validate(path: str | Path, raw_dir: str | Path | None = None, deep: bool = T
                 "content hash differs from dataset.json (files changed after prepare)"
             )
         rep.checks.append("content hash")
-    from climb.prepare.splits import leakage
+    from climb.core.splits import leakage
 
     leaks = leakage(df["patient_id"].tolist(), df["split"].tolist())
     if leaks:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from climb.core.errors import ClimbError
-from climb.datasets._group_splits import check_disjoint, kfold_indices
+from climb.core.splits import check_disjoint, kfold_indices
 from climb.prepare.pipeline import prepare
 from climb.store import open_store
 from climb.store.ragged import read_graphs

@@ -18,10 +18,9 @@ import numpy as np
 from climb.core.adapter import PrepareOptions, RecordError, RecordRef, Sample
 from climb.core.errors import ClimbError
 from climb.core.schema import FieldSpec, RaggedFieldSpec
-from climb.datasets._group_splits import describe
+from climb.core.splits import describe, describe_rule
 from climb.datasets._volume import CT_FIELD, MASK_FIELD, MASK_UNKNOWN, VolumeAdapter
 from climb.io.volume import VolumeReadError, read_nifti, window_starts
-from climb.prepare.splits import describe_rule
 
 
 def _first_75(ids: list[str]) -> dict[str, str]:

@@ -31,8 +31,8 @@ import numpy as np
 
 from climb.core.adapter import BaseAdapter, PrepareOptions, RecordError
 from climb.core.schema import FieldSpec, quantize
+from climb.io.signal import STANDARD_LEADS, fit_length, flat_leads, lead_order, resample
 from climb.io.wfdb import WfdbReadError, WfdbRecord, read_record
-from climb.prepare.transforms import STANDARD_LEADS, fit_length, flat_leads, lead_order, resample
 
 ECG7: tuple[str, ...] = ("normal", "cd", "mi", "sttc", "other", "afib", "hyp")
 FS = 500

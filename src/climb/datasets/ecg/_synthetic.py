@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from climb.prepare.transforms import STANDARD_LEADS
+from climb.io.signal import STANDARD_LEADS
 
 BROKEN_KINDS = (
     "bad_header",

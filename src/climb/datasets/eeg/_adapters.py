@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from climb.core.adapter import PrepareOptions, RecordError, RecordRef, Sample
-from climb.datasets._group_splits import describe, stratified_group_split
+from climb.core.splits import describe, stratified_group_split
 from climb.datasets.eeg._eeg import (
     FS,
     EegAdapter,

@@ -202,7 +202,7 @@ def official_split(
     """Subject -> split for TUH's official folders: ``eval`` -> test; ``train`` subjects split
     into train / val (``val_fraction``, seeded, stratified by the subject's label) as BIOT does
     (80/20). ``subjects``: subject -> (official folder, stratum)."""
-    from climb.datasets._group_splits import stratified_group_split
+    from climb.core.splits import stratified_group_split
 
     train = {s: st for s, (folder, st) in subjects.items() if folder == "train"}
     out = stratified_group_split(

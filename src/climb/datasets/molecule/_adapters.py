@@ -15,7 +15,7 @@ import numpy as np
 from climb.core.adapter import BaseAdapter, PrepareOptions, RecordError, RecordRef, Sample
 from climb.core.errors import ClimbError
 from climb.core.schema import RaggedFieldSpec, graph_arrays, graph_fields
-from climb.datasets._group_splits import describe, stratified_group_split, stratified_kfold
+from climb.core.splits import describe, stratified_group_split, stratified_kfold
 from climb.io.graphs import GraphFormatError, TUDataset, find_tu_prefix, ppi_layout, read_ppi
 from climb.io.graphs import read_tu_dataset as _read_tu
 
@@ -38,7 +38,7 @@ class ProteinsAdapter(BaseAdapter):
 
     Split rules: ``stratified`` (default; seeded, stratified by label, 80/10/10) and ``patient``
     (hash of the graph id). Every sample also carries ``cv_fold`` (stratified 10-fold, seeded) for
-    the 10-fold protocol (:func:`climb.datasets._group_splits.kfold_indices`).
+    the 10-fold protocol (:func:`climb.core.splits.kfold_indices`).
     """
 
     key = "proteins"

@@ -28,7 +28,7 @@ import numpy as np
 from climb.core.adapter import BaseAdapter, PrepareOptions, RecordError, RecordRef, Sample
 from climb.core.errors import ClimbError
 from climb.core.schema import FieldSpec
-from climb.datasets._group_splits import describe, stratified_group_split
+from climb.core.splits import describe, stratified_group_split
 from climb.io import ehr
 
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)

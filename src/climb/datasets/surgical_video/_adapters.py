@@ -27,11 +27,10 @@ import numpy as np
 from climb.core.adapter import PrepareOptions, RecordError, RecordRef, Sample
 from climb.core.errors import ClimbError
 from climb.core.schema import RaggedFieldSpec
-from climb.datasets._group_splits import describe
+from climb.core.splits import describe, describe_rule
 from climb.datasets._imaging import norm
 from climb.datasets._video import VIDEO_FIELD, VideoAdapter, compact_index
 from climb.io.video import VideoReadError, probe
-from climb.prepare.splits import describe_rule
 
 PHASES = (
     "preparation",

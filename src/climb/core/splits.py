@@ -1,13 +1,21 @@
-"""Seeded, stratified, group-aware splits for the graph and gait datasets, and the k-fold
-protocol used for PROTEINS (Errica et al. 2020: stratified 10-fold outer, 10% stratified
-holdout for inner validation).
+"""Split rules of the store contract: how samples get train/val/test, and the leakage checks.
 
-Every function is deterministic in (inputs, seed) and never depends on the order of the
-inputs (ids are sorted first).
+- :func:`patient_split` -- the seeded, order-independent patient-level 80/10/10 split of
+  ``climb prepare`` (rule ``patient``), and :func:`describe_rule` for the rules prepare knows
+  (``official``, ``climb``, ``patient``);
+- :func:`stratified_group_split`, :func:`stratified_kfold`, :func:`kfold_indices` -- seeded,
+  stratified, group-aware splits for the graph and gait datasets, and the k-fold protocol used
+  for PROTEINS (Errica et al. 2020: stratified 10-fold outer, 10% stratified holdout for inner
+  validation); :func:`describe` for an adapter's own rule;
+- :func:`leakage` / :func:`check_disjoint` -- no patient (or item) in two splits.
+
+Every function is deterministic in (inputs, seed) and never depends on the order of the inputs.
+Pure numpy: adapters (climb.datasets), prepare, the store validator and training all use it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
@@ -16,12 +24,52 @@ import numpy as np
 
 from climb.core.errors import ClimbError
 
+PATIENT_FRACTIONS = (("train", 0.8), ("val", 0.1), ("test", 0.1))
+
+
+def patient_split(patient_id: str, seed: int) -> str:
+    """Seeded, order-independent patient-level split: sha256(seed:patient) -> 80/10/10.
+
+    A patient's split depends only on (seed, patient id), so adding or losing records never
+    moves other patients between splits.
+    """
+    digest = hashlib.sha256(f"{seed}:{patient_id}".encode()).digest()
+    u = int.from_bytes(digest[:8], "big") / 2**64
+    acc = 0.0
+    for name, frac in PATIENT_FRACTIONS:
+        acc += frac
+        if u < acc:
+            return name
+    return PATIENT_FRACTIONS[-1][0]
+
+
+def leakage(patients: Sequence[str], splits: Sequence[str]) -> dict[str, list[str]]:
+    """Patients that occur in more than one split -> their splits."""
+    seen: dict[str, set[str]] = defaultdict(set)
+    for p, s in zip(patients, splits, strict=True):
+        seen[p].add(s)
+    return {p: sorted(s) for p, s in seen.items() if len(s) > 1}
+
+
+def describe_rule(rule: str, seed: int, note: str = "") -> dict[str, Any]:
+    """The ``splits`` entry of dataset.json for one of prepare's rules (``official``,
+    ``climb``, ``patient``); the seed is recorded for the seeded rule only."""
+    text = {
+        "official": "the source's official split",
+        "climb": "CLIMB's published split files (DDVD233/CLIMB@0f767b1, *_splits.csv), "
+        "matched on Challenge record ids; record-level as published",
+        "patient": "seeded patient-level split: sha256(f'{seed}:{patient_id}') -> "
+        "train 80% / val 10% / test 10%",
+    }[rule]
+    return describe(
+        rule, seed if rule == "patient" else None, text, **({"note": note} if note else {})
+    )
+
+
 SPLIT_NAMES = ("train", "val", "test")
 
 
 def _rng(seed: int, salt: str) -> np.random.Generator:
-    import hashlib
-
     d = hashlib.sha256(f"{seed}:{salt}".encode()).digest()
     return np.random.default_rng(int.from_bytes(d[:8], "big"))
 
@@ -113,5 +161,6 @@ def check_disjoint(parts: Mapping[str, Sequence[Any] | np.ndarray]) -> None:
             seen[it] = name
 
 
-def describe(rule: str, seed: int, text: str, **extra: Any) -> dict[str, Any]:
+def describe(rule: str, seed: int | None, text: str, **extra: Any) -> dict[str, Any]:
+    """The ``splits`` entry of dataset.json: the rule, what it does, its seed, and extras."""
     return {"rule": rule, "description": text, "seed": seed, **extra}

@@ -1,4 +1,5 @@
-"""Signal transforms used at prepare time (work done once, not per sample at train time)."""
+"""Signal transforms adapters apply at prepare time (done once, not per sample at train time):
+standard 12-lead names and order, polyphase resampling, length fitting, flat-lead detection."""
 
 from __future__ import annotations
 
