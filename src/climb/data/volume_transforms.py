@@ -76,14 +76,17 @@ def ct_window(
         wins.append(window_bounds(None, center, width))
     if not wins:
         raise ClimbError("ct_window needs presets or center/width", fix="e.g. presets: [lung]")
-    lo = torch.tensor([w[0] for w in wins], dtype=torch.float32)
-    wd = torch.tensor([w[1] for w in wins], dtype=torch.float32)
+    bounds = [(float(lo), 1.0 / float(wd)) for lo, wd in wins]
 
     def fn(x: torch.Tensor) -> torch.Tensor:
-        x = x.float().unsqueeze(channel_axis)
-        shape = [1] * x.dim()
-        shape[channel_axis] = len(wins)
-        return ((x - lo.view(shape).to(x.device)) / wd.view(shape).to(x.device)).clamp_(0, 1)
+        if len(bounds) == 1:  # one float copy, then in place
+            lo, inv = bounds[0]
+            y = x.to(torch.float32, copy=True).unsqueeze(channel_axis)
+            return y.sub_(lo).mul_(inv).clamp_(0, 1)
+        xf = x.to(torch.float32)
+        return torch.stack([(xf - lo).mul_(inv) for lo, inv in bounds], dim=channel_axis).clamp_(
+            0, 1
+        )
 
     fn.climb_thread_safe = True  # type: ignore[attr-defined]
     return fn

@@ -29,6 +29,8 @@ from climb.core.schema import RaggedFieldSpec
 from climb.io.video import VideoReadError, read_video
 
 VIDEO_FIELD = "video"
+#: frames: blosc lz4 (fast to decode; a clip loader decodes every epoch)
+VIDEO_CODEC: dict[str, Any] = {"name": "blosc", "cname": "lz4", "clevel": 5, "shuffle": "noshuffle"}
 
 
 def compact_index(idx: np.ndarray, n_decoded: int | None = None) -> str:
@@ -92,6 +94,7 @@ class VideoAdapter(BaseAdapter):
             axes=("frame", "height", "width", "channel"),
             sampling_rate_hz=self.fps,
             rows_per_chunk=self.frames_per_chunk,
+            codec=dict(VIDEO_CODEC),
         )
 
     def fields(self) -> list[Any]:

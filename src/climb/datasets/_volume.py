@@ -29,6 +29,9 @@ from climb.io.volume import Volume, VolumeReadError, read_volume, resize_slices,
 CT_FIELD = "ct"
 MASK_FIELD = "mask"
 MASK_UNKNOWN = 255
+#: CT voxels: blosc lz4 + byte shuffle. About 25% larger than the store's default zstd on CT
+#: noise but ~3x faster to decode, and decoding is what a window loader pays every epoch.
+CT_CODEC: dict[str, Any] = {"name": "blosc", "cname": "lz4", "clevel": 5, "shuffle": "shuffle"}
 
 
 class VolumeAdapter(BaseAdapter):
@@ -51,6 +54,7 @@ class VolumeAdapter(BaseAdapter):
             axes=("slice", "row", "column"),
             unit="HU",
             rows_per_chunk=self.slices_per_chunk,
+            codec=dict(CT_CODEC),
         )
 
     def mask_field(self) -> RaggedFieldSpec:

@@ -19,7 +19,7 @@ from climb.core.adapter import PrepareOptions, RecordError, RecordRef, Sample
 from climb.core.errors import ClimbError
 from climb.core.schema import FieldSpec, RaggedFieldSpec
 from climb.core.splits import describe, describe_rule
-from climb.datasets._volume import CT_FIELD, MASK_FIELD, MASK_UNKNOWN, VolumeAdapter
+from climb.datasets._volume import CT_CODEC, CT_FIELD, MASK_FIELD, MASK_UNKNOWN, VolumeAdapter
 from climb.io.volume import VolumeReadError, read_nifti, window_starts
 
 
@@ -518,6 +518,7 @@ class LndbAdapter(VolumeAdapter):
                 axes=("slice", "row", "column"),
                 unit="HU",
                 chunks=2,
+                codec=dict(CT_CODEC),
             )
         ]
 
