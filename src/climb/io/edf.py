@@ -196,7 +196,7 @@ def read_edf(path: str | Path, channels: Sequence[int] | None = None) -> EdfReco
         unit = header.units[i].lower()
         if unit not in _UNIT_TO_UV:
             raise EdfReadError(
-                f"channel {header.labels[i]!r} has physical unit {header.units[i]!r} "
+                f"unknown physical unit: channel {header.labels[i]!r} has {header.units[i]!r} "
                 "(expected uV, mV, V or nV)",
                 str(path),
             )
@@ -214,7 +214,7 @@ def read_edf(path: str | Path, channels: Sequence[int] | None = None) -> EdfReco
                 x = r.readSignal(i, digital=False)
             except Exception as exc:
                 raise EdfReadError(
-                    f"cannot read channel {header.labels[i]!r}: {exc}", str(path)
+                    f"unreadable signal: channel {header.labels[i]!r}: {exc}", str(path)
                 ) from None
             if len(x) < header.n_samples[i]:
                 raise EdfReadError(

@@ -86,7 +86,7 @@ def pick_electrodes(names: Sequence[str], montage: str) -> list[int]:
     if missing:
         shown = ", ".join(f"{e} (or {_NEW_TO_OLD[e]})" if e in _NEW_TO_OLD else e for e in missing)
         raise EegSignalError(
-            f"channels needed by the {montage} montage are missing: {shown}; "
+            f"missing channels for the {montage} montage: {shown}; "
             f"the file has {', '.join(names) or 'no channels'}"
         )
     return [pos[e] for e in need]
@@ -104,15 +104,16 @@ def resample_ratio(fs_in: float, fs_out: float) -> tuple[int, int]:
     when the rate is not positive and finite, below ``fs_out`` (upsampling would invent the band
     the montage is filtered to), or needs a denominator above :data:`MAX_RESAMPLE_DENOMINATOR`."""
     if not np.isfinite(fs_in) or fs_in <= 0:
-        raise EegSignalError(f"sampling rate {fs_in!r} Hz cannot be resampled")
+        raise EegSignalError(f"unsupported sampling rate: {fs_in!r} Hz cannot be resampled")
     if fs_in < fs_out:
         raise EegSignalError(
-            f"sampling rate {fs_in:g} Hz is below the target {fs_out:g} Hz (upsampling is refused)"
+            f"unsupported sampling rate: {fs_in:g} Hz is below the target {fs_out:g} Hz "
+            "(upsampling is refused)"
         )
     r = Fraction(str(fs_out)) / Fraction(str(float(fs_in)))
     if r.denominator > MAX_RESAMPLE_DENOMINATOR:
         raise EegSignalError(
-            f"sampling rate {fs_in:g} Hz -> {fs_out:g} Hz needs a resampling ratio "
+            f"unsupported sampling rate: {fs_in:g} Hz -> {fs_out:g} Hz needs a resampling ratio "
             f"{r.numerator}/{r.denominator} (denominator above {MAX_RESAMPLE_DENOMINATOR})"
         )
     return r.numerator, r.denominator
@@ -182,13 +183,13 @@ def standardize(
             int((~np.isfinite(s)).sum()) for n, s in zip(names, signals, strict=True) if n in bad
         ]
         raise EegSignalError(
-            "NaN/infinite samples in channels "
+            "NaN/infinite samples: channels "
             + ", ".join(f"{n} ({c})" for n, c in zip(bad, counts, strict=True))
         )
     flat = [n for n, s in zip(names, signals, strict=True) if np.ptp(s) <= FLAT_UV]
     if flat:
         raise EegSignalError(
-            f"flat channels (constant over the whole recording): {', '.join(flat)}"
+            f"flat channels: {', '.join(flat)} (constant over the whole recording)"
         )
     for r in sorted(set(fs)):
         resample_ratio(r, p.fs)  # refuse before any filtering work

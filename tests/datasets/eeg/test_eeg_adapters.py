@@ -58,6 +58,15 @@ def test_tuab_prepare_labels_splits_and_quarantine(tuab_root: tuple[Path, dict[s
         assert stem in q, stem
         assert f"{stem}.edf" in q[stem] and what in q[stem], q[stem]
     assert "T7 (or T3), F8" in q["zzmissing_s001_t000"]
+    # reasons start with what is wrong, so the summary groups them by kind, not by file
+    assert set(res.reasons) == {
+        "broken EDF header",
+        "EDF+D (discontinuous) file",
+        "missing channels for the tcp_bipolar montage",
+        "too short",
+        "flat channels",
+        "unsupported sampling rate",
+    }
     # recorded protocol
     assert (
         meta["fields"]["eeg"]["unit"] == "uV" and meta["fields"]["eeg"]["sampling_rate_hz"] == 200
@@ -232,7 +241,7 @@ def test_iiic_vote_table_and_bad_files(tmp_path: Path) -> None:
     assert df[df["sample_id"] == "seg0"].iloc[0]["label__iiic6"] == 4
     assert df.groupby("patient_id")["split"].nunique().max() == 1
     q = {e["record"]: e["reason"] for e in res.quarantined}
-    assert "short.mat: seg has shape (20, 500)" in q["short"]
-    assert "nokey.mat: no 'seg' variable (has data)" in q["nokey"]
-    assert "nan.mat: NaN/infinite samples in channels C3 (1)" in q["nan"]
-    assert "unlabelled.mat: no class" in q["unlabelled"]
+    assert "wrong shape: seg has shape (20, 500)" in q["short"] and "[short.mat]" in q["short"]
+    assert "no 'seg' variable: the file has data [nokey.mat]" in q["nokey"]
+    assert "NaN/infinite samples: channels C3 (1) [nan.mat]" in q["nan"]
+    assert q["unlabelled"].startswith("no class:") and "[unlabelled.mat]" in q["unlabelled"]

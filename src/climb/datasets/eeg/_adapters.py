@@ -131,8 +131,8 @@ class TuabAdapter(EegAdapter):
                         p.stem,
                         rel.as_posix(),
                         {
-                            "error": f"{p.name}: path {rel.as_posix()} is not under "
-                            "edf/{train,eval}/{normal,abnormal}/",
+                            "error": f"unexpected path: {rel.as_posix()} is not under "
+                            f"edf/{{train,eval}}/{{normal,abnormal}}/ [{p.name}]",
                             "stage": "list",
                         },
                     )
@@ -148,12 +148,13 @@ class TuabAdapter(EegAdapter):
             duration, problem = self.check_header(p)
             if problem is None and duration < self.window_s:
                 problem = (
-                    f"recording is {duration:g} s, shorter than one window of {self.window_s:g} s"
+                    f"too short: recording is {duration:g} s, shorter than one window of "
+                    f"{self.window_s:g} s"
                 )
             if problem is not None:
                 refs.append(
                     RecordRef(
-                        p.stem, rel, {**base, "error": f"{p.name}: {problem}", "stage": "list"}
+                        p.stem, rel, {**base, "error": f"{problem} [{p.name}]", "stage": "list"}
                     )
                 )
                 continue
@@ -171,8 +172,8 @@ class TuabAdapter(EegAdapter):
         s = round(float(ref.info["start_s"]) * FS)
         if s + self.window_samples > x.shape[1]:
             raise RecordError(
-                f"{path.name}: window at {ref.info['start_s']:g} s ends after the recording "
-                f"({x.shape[1] / FS:g} s at {FS:g} Hz)",
+                f"window past the end: the window at {ref.info['start_s']:g} s ends after the "
+                f"recording ({x.shape[1] / FS:g} s at {FS:g} Hz) [{path.name}]",
                 stage="window",
             )
         w, clipped = self.quantized(x[:, s : s + self.window_samples])
@@ -206,7 +207,7 @@ def parse_rec(path: Path) -> list[tuple[int, float, float, int]]:
     try:
         text = path.read_text(encoding="utf-8", errors="strict")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path.name}: cannot read annotation file ({exc})") from None
+        raise ValueError(f"unreadable annotation file: {exc}") from None
     out = []
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -218,19 +219,23 @@ def parse_rec(path: Path) -> list[tuple[int, float, float, int]]:
             ch, start, stop, cls = int(cells[0]), float(cells[1]), float(cells[2]), int(cells[3])
         except ValueError:
             raise ValueError(
-                f"{path.name} line {n}: {line.strip()[:60]!r} is not 'channel,start,stop,class'"
+                f"annotation file does not parse: line {n}: {line.strip()[:60]!r} is not "
+                "'channel,start,stop,class'"
             ) from None
         if not 0 <= ch < len(TUEV_REC_CHANNELS):
-            raise ValueError(f"{path.name} line {n}: channel {ch} is not in 0-21")
+            raise ValueError(
+                f"annotation file does not parse: line {n}: channel {ch} is not in 0-21"
+            )
         if not 1 <= cls <= 6:
-            raise ValueError(f"{path.name} line {n}: class {cls} is not in 1-6")
+            raise ValueError(f"annotation file does not parse: line {n}: class {cls} is not in 1-6")
         if not (0 <= start < stop and math.isfinite(stop)):
             raise ValueError(
-                f"{path.name} line {n}: start {start:g} / stop {stop:g} s are not a span"
+                f"annotation file does not parse: line {n}: start {start:g} / stop {stop:g} s "
+                "are not a span"
             )
         out.append((ch, start, stop, cls))
     if not out:
-        raise ValueError(f"{path.name}: no events")
+        raise ValueError("annotation file does not parse: no events")
     return out
 
 
@@ -285,7 +290,7 @@ class TuevAdapter(EegAdapter):
                         p.stem,
                         rel.as_posix(),
                         {
-                            "error": f"{p.name}: path is not under edf/{{train,eval}}/",
+                            "error": f"unexpected path: not under edf/{{train,eval}}/ [{p.name}]",
                             "stage": "list",
                         },
                     )
@@ -301,18 +306,22 @@ class TuevAdapter(EegAdapter):
             def bad(reason: str, p: Path = p, rel: str = rel, base: dict = base) -> None:
                 refs.append(
                     RecordRef(
-                        p.stem, rel, {**base, "error": f"{p.name}: {reason}", "stage": "list"}
+                        p.stem, rel, {**base, "error": f"{reason} [{p.name}]", "stage": "list"}
                     )
                 )
 
             rec = p.with_suffix(".rec")
             if not rec.is_file():
-                bad(f"no annotation file {rec.name} beside it")
+                bad(f"no annotation file: {rec.name} is not beside the EDF")
                 continue
             try:
                 events = parse_rec(rec)
             except ValueError as exc:
-                refs.append(RecordRef(p.stem, rel, {**base, "error": str(exc), "stage": "list"}))
+                refs.append(
+                    RecordRef(
+                        p.stem, rel, {**base, "error": f"{exc} [{rec.name}]", "stage": "list"}
+                    )
+                )
                 continue
             duration, problem = self.check_header(p)
             if problem is not None:
@@ -327,8 +336,9 @@ class TuevAdapter(EegAdapter):
                         rel,
                         {
                             **base,
-                            "error": f"{rec.name}: {len(late)} event(s) end after the recording "
-                            f"({duration:g} s), first {s0:g}-{s1:g} s on channel {ch}",
+                            "error": f"events past the end: {len(late)} event(s) end after the "
+                            f"recording ({duration:g} s), first {s0:g}-{s1:g} s on channel {ch} "
+                            f"[{rec.name}]",
                             "stage": "list",
                         },
                     )
@@ -488,8 +498,8 @@ class IiicAdapter(EegAdapter):
                     info["label_source"] = "file name"
                 else:
                     info["error"] = (
-                        f"{p.name}: no class: not in a vote table and the file name does not "
-                        f"start with one of {', '.join(IIIC_CLASSES)}_"
+                        f"no class: not in a vote table and the file name does not start with "
+                        f"one of {', '.join(IIIC_CLASSES)}_ [{p.name}]"
                     )
                     info["stage"] = "list"
             info["patient"] = (t or {}).get("patient") or p.stem
@@ -515,10 +525,12 @@ class IiicAdapter(EegAdapter):
                 self.protocol,
             )
         except EegSignalError as exc:
-            raise RecordError(f"{path.name}: {exc.reason}") from None
+            raise RecordError(f"{exc.reason} [{path.name}]") from None
         n = self.window_samples
         if sig.shape[1] < n:
-            raise RecordError(f"{path.name}: {sig.shape[1] / FS:g} s, shorter than {n / FS:g} s")
+            raise RecordError(
+                f"too short: {sig.shape[1] / FS:g} s, shorter than {n / FS:g} s [{path.name}]"
+            )
         s = (sig.shape[1] - n) // 2
         q, clipped = self.quantized(sig[:, s : s + n])
         cols: dict[str, Any] = {
@@ -553,19 +565,21 @@ class IiicAdapter(EegAdapter):
             try:
                 with h5py.File(path, "r") as fh:
                     if "seg" not in fh:
-                        raise RecordError(f"{path.name}: no 'seg' variable") from None
+                        raise RecordError(f"no 'seg' variable [{path.name}]") from None
                     m = {"seg": np.asarray(fh["seg"]).T}
             except OSError as exc:
-                raise RecordError(f"{path.name}: unreadable MATLAB file ({exc})") from None
+                raise RecordError(f"unreadable MATLAB file: {exc} [{path.name}]") from None
         except Exception as exc:
-            raise RecordError(f"{path.name}: unreadable MATLAB file ({exc})") from None
+            raise RecordError(f"unreadable MATLAB file: {exc} [{path.name}]") from None
         if "seg" not in m:
             keys = [k for k in m if not k.startswith("__")]
-            raise RecordError(f"{path.name}: no 'seg' variable (has {', '.join(keys) or 'none'})")
+            raise RecordError(
+                f"no 'seg' variable: the file has {', '.join(keys) or 'none'} [{path.name}]"
+            )
         x = np.asarray(m["seg"], dtype=np.float64)
         if x.ndim != 2 or x.shape[0] != len(IIIC_CHANNELS) or x.shape[1] < 10 * FS:
             raise RecordError(
-                f"{path.name}: seg has shape {x.shape}, expected ({len(IIIC_CHANNELS)}, 10000) "
-                "(20 channels x 50 s at 200 Hz)"
+                f"wrong shape: seg has shape {x.shape}, expected ({len(IIIC_CHANNELS)}, 10000) "
+                f"(20 channels x 50 s at 200 Hz) [{path.name}]"
             )
         return x

@@ -172,7 +172,7 @@ class EegAdapter(BaseAdapter):
                 _CACHE.popitem(last=False)
         got = _CACHE[key]
         if isinstance(got, str):
-            raise RecordError(f"{path.name}: {got}")
+            raise RecordError(f"{got} [{path.name}]")
         return got
 
     def _standardize_edf(self, path: Path) -> tuple[np.ndarray, dict[str, Any]]:
