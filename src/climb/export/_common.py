@@ -257,7 +257,10 @@ def plan_export(
         )
     if not tplans:
         raise ClimbError(f"store {store.key!r} has no task to export", where=store.url)
-    fnames = list(fields) if fields else list(meta.get("fields") or {})
+    # a field that is a task's target (a segmentation mask) is not an input: left out unless
+    # asked for by name
+    targets = {str(spec.get("field")) for spec in all_tasks.values() if spec.get("field")}
+    fnames = list(fields) if fields else [f for f in meta.get("fields") or {} if f not in targets]
     fplans = []
     for name in fnames:
         if name not in meta["fields"]:
