@@ -70,8 +70,9 @@ def _check_labels(store: Store, rep: Report) -> None:
 
 
 def validate(path: str | Path, raw_dir: str | Path | None = None, deep: bool = True) -> Report:
-    """Schema, counts, arrays vs manifest, patient leakage, and the fingerprint against the
-    current inputs/code (needs the raw folder: ``raw_dir`` or ``<root>/raw/<key>`` next to the
+    """Schema, counts, arrays vs manifest, patient leakage, and the registered input checks
+    (climb.core.checks: climb.prepare registers the fingerprint against the current
+    inputs/code, which needs the raw folder: ``raw_dir`` or ``<root>/raw/<key>`` next to the
     store's ``<root>/stores/<key>``)."""
     rep = Report(str(path))
     try:
@@ -177,33 +178,12 @@ def validate(path: str | Path, raw_dir: str | Path | None = None, deep: bool = T
     except (ValueError, json.JSONDecodeError) as exc:
         rep.errors.append(f"quarantine.jsonl is not JSON lines: {exc}")
     rep.checks.append("quarantine.jsonl")
-    _check_fingerprint(store, rep, raw_dir)
-    return rep
+    from climb.core.checks import STORE_INPUT_CHECKS
 
-
-def _check_fingerprint(store: Store, rep: Report, raw_dir: str | Path | None) -> None:
-    if store.is_remote and raw_dir is None:
-        rep.warnings.append("fingerprint not checked: pass --raw for a remote store")
-        return
-    key = store.key
-    raw = Path(raw_dir) if raw_dir else Path(store.url).resolve().parent.parent / "raw" / key
-    if not raw.is_dir():
-        rep.warnings.append(f"fingerprint not checked: raw folder {raw} not found")
-        return
-    from climb.core.adapter import PrepareOptions
-    from climb.prepare.pipeline import fingerprint, input_digest, resolve_adapter
-
-    try:
-        adapter = resolve_adapter(key, store.meta["created_by"].get("adapter_params"))
-        opts = store.meta["created_by"]["options"]
-        fp = fingerprint(adapter, PrepareOptions(**opts), input_digest(raw))
-    except Exception as exc:
-        rep.warnings.append(f"fingerprint not checked: {exc}")
-        return
-    rep.stale = fp != store.meta.get("fingerprint")
-    if rep.stale:
-        rep.errors.append(
-            "stale: the raw inputs or the adapter code changed since this store was prepared; "
-            f"run 'climb prepare {key}' again"
+    if not len(STORE_INPUT_CHECKS):
+        rep.warnings.append(
+            "fingerprint not checked: no store input check is registered (import climb.prepare)"
         )
-    rep.checks.append("fingerprint vs current inputs and code")
+    for _name, check in STORE_INPUT_CHECKS.items():
+        check(store, rep, raw_dir)
+    return rep
