@@ -196,3 +196,21 @@ def test_window_starts() -> None:
     assert window_starts(1999, 2000, 2000) == []
     with pytest.raises(ValueError):
         window_starts(10, 0, 1)
+
+
+def test_mne_fallback_for_headers_pyedflib_refuses(tmp_path: Path) -> None:
+    """A start date written as 28-02-13 (not dd.mm.yy): pyedflib refuses the file, mne reads
+    it; the signals are the same as pyedflib's of the intact file (µV)."""
+    good = tmp_path / "good.edf"
+    write_tuh_edf(good, eeg_signals(np.random.default_rng(1), 256.0, 6.0), 256.0, aux=False)
+    bad = tmp_path / "bad_date.edf"
+    data = bytearray(good.read_bytes())
+    data[168:176] = b"28-02-13"
+    bad.write_bytes(bytes(data))
+    h = read_edf_header(bad)
+    assert h.reader == "mne" and h.fs[0] == 256.0 and h.duration_s == 6.0
+    assert h.names[:3] == ["FP1", "FP2", "F3"]
+    want = read_edf(good, [0, 12]).signals
+    got = read_edf(bad, [0, 12]).signals
+    for w, g in zip(want, got, strict=True):
+        np.testing.assert_allclose(g, w, atol=1e-6)

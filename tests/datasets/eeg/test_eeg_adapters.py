@@ -245,3 +245,22 @@ def test_iiic_vote_table_and_bad_files(tmp_path: Path) -> None:
     assert "no 'seg' variable: the file has data [nokey.mat]" in q["nokey"]
     assert "NaN/infinite samples: channels C3 (1) [nan.mat]" in q["nan"]
     assert q["unlabelled"].startswith("no class:") and "[unlabelled.mat]" in q["unlabelled"]
+
+
+def test_parse_rec(tmp_path: Path) -> None:
+    from climb.datasets.eeg._adapters import parse_rec
+
+    rec = tmp_path / "a.rec"
+    rec.write_text("14,267.0,268.0,6\n0.0, 1.5, 2.5, 1.0\n\n")
+    assert parse_rec(rec) == [(14, 267.0, 268.0, 6), (0, 1.5, 2.5, 1)]
+    for text, msg in (
+        ("0,1,2\n", "line 1: '0,1,2' is not 'channel,start,stop,class'"),
+        ("0,1,2,6\n1.5,1,2,6\n", "line 2"),
+        ("22,1,2,6\n", "channel 22 is not in 0-21"),
+        ("0,1,2,7\n", "class 7 is not in 1-6"),
+        ("0,3,2,6\n", "are not a span"),
+        ("\n", "no events"),
+    ):
+        rec.write_text(text)
+        with pytest.raises(ValueError, match=msg):
+            parse_rec(rec)

@@ -216,8 +216,11 @@ def parse_rec(path: Path) -> list[tuple[int, float, float, int]]:
         try:
             if len(cells) != 4:
                 raise ValueError
-            ch, start, stop, cls = int(cells[0]), float(cells[1]), float(cells[2]), int(cells[3])
-        except ValueError:
+            ch_f, start, stop, cls_f = (float(c) for c in cells)  # numpy.genfromtxt-style
+            if ch_f != int(ch_f) or cls_f != int(cls_f):
+                raise ValueError
+            ch, cls = int(ch_f), int(cls_f)
+        except (ValueError, OverflowError):
             raise ValueError(
                 f"annotation file does not parse: line {n}: {line.strip()[:60]!r} is not "
                 "'channel,start,stop,class'"
