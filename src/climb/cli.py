@@ -224,7 +224,9 @@ for _mod in _STAGE_MODULES:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; print ClimbErrors as clear messages without a traceback."""
     try:
-        app(args=argv, standalone_mode=False)
+        # standalone_mode=False: click returns a command's exit code (typer.Exit / ctx.exit)
+        # instead of exiting; pass it on here, once for every command
+        rc = app(args=argv, standalone_mode=False)
     except ClimbError as exc:
         from climb.core.console import stderr_console
 
@@ -247,6 +249,8 @@ def main(argv: list[str] | None = None) -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    if isinstance(rc, int) and not isinstance(rc, bool) and rc:
+        sys.exit(rc)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,8 @@ def test_split_dataset_applies_augment_first(monkeypatch: pytest.MonkeyPatch) ->
         transforms = {"image": fixed}
         entry = type("E", (), {"task": "t"})()
         spec = type("S", (), {"target_field": None})()
+        ragged: dict[str, object] = {}
+        seed = 0
 
     build._split_dataset(T, "train", None, augment=lambda x: (seen.append("aug"), x + "+aug")[1])  # type: ignore[arg-type]
     fn = captured["transforms"]["image"]  # type: ignore[index]

@@ -47,6 +47,8 @@ class TaskData:
     graphs: Any = None  # climb.data.graphs.GraphSet for graph tasks
     parts: dict[str, np.ndarray] = field(default_factory=dict)  # graph tasks: positions per role
     fold: int | None = None
+    ragged: dict[str, Any] = field(default_factory=dict)  # collation policy per ragged field
+    seed: int = 0
 
     @property
     def head_key(self) -> str:
@@ -145,7 +147,12 @@ class TaskData:
 
 
 def _split_dataset(
-    t: TaskData, split: str, rows: np.ndarray | None = None, *, augment: Any = None
+    t: TaskData,
+    split: str,
+    rows: np.ndarray | None = None,
+    *,
+    augment: Any = None,
+    train: bool = False,
 ) -> Any:
     from climb.data import StoreDataset
 
@@ -166,6 +173,9 @@ def _split_dataset(
     fields = list(t.fields)
     if t.spec.target_field and t.spec.target_field not in fields:
         fields.append(t.spec.target_field)
+    kw: dict[str, Any] = {}
+    if t.ragged:
+        kw["ragged"] = {f: p for f, p in t.ragged.items() if f in fields}
     return StoreDataset(
         t.store_path,
         split=split,
@@ -173,6 +183,9 @@ def _split_dataset(
         fields=fields,
         transforms=transforms,
         rows=rows,
+        train=train,
+        seed=t.seed,
+        **kw,
     )
 
 
@@ -200,9 +213,11 @@ def _fixed_transforms(cfg: Config, path: Path, fields: list[str]) -> Any:
     if not cfg.data.transforms:
         return None
     out: dict[str, Any] = {}
+    per_field = isinstance(cfg.data.transforms, dict)
     for f in fields:
         specs = []
-        for s in cfg.data.transforms:
+        chain = cfg.data.transforms.get(f, []) if per_field else cfg.data.transforms
+        for s in chain:
             s = dict(s)
             if s.get("store") == "self":  # statistics of this task's store and field
                 s["store"] = str(path)
@@ -233,8 +248,16 @@ def build_tasks(
                 fix=f"tasks of this store: {', '.join(tasks) or '(none)'}",
             )
         tspec = tasks[e.task]
-        # node-level tasks of graph stores (PPI: multilabel per node) are the ``node`` kind
-        kind = get_kind("node" if tspec.get("level") == "node" else str(tspec.get("type")))
+        # node-level tasks of graph stores (PPI: multilabel per node) are the ``node`` kind,
+        # frame-level tasks of videos (Cholec80 phases) the ``per_frame`` kind
+        level = tspec.get("level")
+        kind = get_kind(
+            "node"
+            if level == "node"
+            else "per_frame"
+            if level == "frame"
+            else str(tspec.get("type"))
+        )
         if kind.features == "nodes" or _is_graph_store(meta):
             out.append(_graph_task(cfg, i, e, path, tspec, kind, fold))
         else:
@@ -248,15 +271,19 @@ def _is_graph_store(meta: dict[str, Any]) -> bool:
 
 
 def _spec(e: TaskEntry, tspec: dict[str, Any], kind: TaskKind, key: str) -> TaskSpec:
+    options = dict(e.options)
+    if kind.name == "per_frame":
+        options.setdefault("frame_type", tspec.get("type"))
+        if tspec.get("ignore_index") is not None:
+            options.setdefault("ignore_index", tspec["ignore_index"])
+    field_target = kind.features in ("dense", "frames") and tspec.get("field")
     return TaskSpec(
         key=key,
         name=e.task,
         kind=kind.name,
         classes=[str(c) for c in tspec.get("classes") or []],
-        target_field=str(tspec["field"])
-        if kind.features == "dense" and tspec.get("field")
-        else None,
-        options=dict(e.options),
+        target_field=str(tspec["field"]) if field_target else None,
+        options=options,
     )
 
 
@@ -312,6 +339,8 @@ def _store_task(
         store_path=path,
         splits=splits,
         transforms=_fixed_transforms(cfg, path, fields),
+        ragged=dict(cfg.data.ragged),
+        seed=cfg.run.seed,
     )
     probe = _split_dataset(t, splits["train"])
     t.modalities = {f: probe.modality(f) for f in fields}
@@ -337,7 +366,7 @@ def _store_task(
         sel = base[few_shot_indices(y, kind.name, k, seed=cfg.data.few_shot.seed)]
         train_rows = sel
         t.few_shot = {"k": k, "seed": cfg.data.few_shot.seed, "n": len(sel)}
-    t.train = _split_dataset(t, splits["train"], train_rows, augment=augment)
+    t.train = _split_dataset(t, splits["train"], train_rows, augment=augment, train=True)
     if len(t.train) == 0:
         raise ClimbError(
             f"task {e.id}: no training samples in split {splits['train']!r}",
@@ -454,8 +483,16 @@ class ClimbModel(nn.Module):
         adapters: dict[str, nn.Module] | None = None,
         features: dict[str, str] | None = None,
         pool: str = "mean",
+        clip_aggregate: str = "mean",
     ) -> None:
         super().__init__()
+        import inspect
+
+        self.clip_aggregate = clip_aggregate
+        #: encoder groups whose forward takes a mask of valid steps (ragged fields)
+        self.mask_groups = {
+            g for g, e in encoders.items() if "mask" in inspect.signature(e.forward).parameters
+        }
         self.encoders = nn.ModuleDict(encoders)
         self.heads = nn.ModuleDict(heads)
         self.fusions = nn.ModuleDict(fusions or {})
@@ -464,7 +501,7 @@ class ClimbModel(nn.Module):
         self.features = dict(features or {})  # head -> pooled | nodes | dense
         self.pool = pool
 
-    def encode(self, head: str, fld: str, group: str, x: Any) -> Tensor:
+    def encode(self, head: str, fld: str, group: str, x: Any, mask: Tensor | None = None) -> Tensor:
         if group.startswith(GRAPH) and hasattr(x, "edge_index"):
             if head in self.adapters:
                 x = x.clone()
@@ -476,16 +513,46 @@ class ClimbModel(nn.Module):
                 fn = {"sum": global_add_pool, "mean": global_mean_pool, "max": global_max_pool}
                 h = fn[self.pool](h, x.batch, size=x.num_graphs)
             return h
-        return self.encoders[group](x)
+        enc = self.encoders[group]
+        if self.features.get(head) == "frames":
+            if not hasattr(enc, "forward_frames"):
+                raise ClimbError(
+                    f"task {head}: per-frame labels need an encoder with per-frame features, "
+                    f"{type(enc).__name__} pools over time",
+                    where="model.encoders",
+                    fix="use an encoder with forward_frames, e.g. video: frame_pool",
+                )
+            return enc.forward_frames(x)
+        if mask is not None and group in self.mask_groups:
+            return enc(x, mask)
+        return enc(x)
 
     def forward(
-        self, inputs: dict[str, Any], head: str, present: dict[str, Tensor] | None = None
+        self,
+        inputs: dict[str, Any],
+        head: str,
+        present: dict[str, Tensor] | None = None,
+        masks: dict[str, Tensor] | None = None,
+        clip_index: dict[str, Tensor] | None = None,
     ) -> Tensor:
+        """Outputs of ``head`` for a batch's ``inputs``. ``masks``: valid steps of ragged fields
+        (passed to encoders that take a mask); ``clip_index``: for dense clips of a field, the
+        sample of each clip: the clip outputs are aggregated per sample (``model.clip_aggregate``)."""
         route = self.routes[head]
+        masks = masks or {}
         if len(route) == 1:
             f, g = route[0]
-            return self.heads[head](self.encode(head, f, g, inputs[f]))
-        feats = {f: self.encode(head, f, g, inputs[f]) for f, g in route}
+            out = self.heads[head](self.encode(head, f, g, inputs[f], masks.get(f)))
+            if clip_index and f in clip_index:
+                out = aggregate_clips(out, clip_index[f], self.clip_aggregate)
+            return out
+        if clip_index:
+            raise ClimbError(
+                f"task {head}: dense clips (one row per clip) of a multi-field task",
+                where="data.ragged",
+                fix="use the uniform clip or crop policy for fields of fusion tasks",
+            )
+        feats = {f: self.encode(head, f, g, inputs[f], masks.get(f)) for f, g in route}
         if present is None:
             present = {}
         pres = {
@@ -493,6 +560,23 @@ class ClimbModel(nn.Module):
             for f, v in feats.items()
         }
         return self.heads[head](self.fusions[head](feats, pres))
+
+
+def aggregate_clips(out: Tensor, clip_index: Tensor, how: str = "mean") -> Tensor:
+    """Per-sample aggregate (``mean`` or ``max``) of per-clip outputs ``(N_clips, ...)``;
+    ``clip_index[i]`` is the batch row of clip ``i`` -> ``(B, ...)`` with B = max index + 1."""
+    b = int(clip_index.max()) + 1 if len(clip_index) else 0
+    idx = clip_index.long().view(-1, *([1] * (out.ndim - 1))).expand_as(out)
+    if how == "max":
+        agg = out.new_full((b, *out.shape[1:]), float("-inf"))
+        return agg.scatter_reduce(0, idx, out, reduce="amax", include_self=True)
+    if how != "mean":
+        raise ClimbError(
+            f"unknown clip aggregation {how!r}", where="model.clip_aggregate", fix="mean or max"
+        )
+    agg = out.new_zeros((b, *out.shape[1:])).scatter_add(0, idx, out)
+    n = torch.bincount(clip_index.long(), minlength=b).clamp_min(1).to(out.dtype)
+    return agg / n.view(-1, *([1] * (out.ndim - 1)))
 
 
 def _input_kwargs(modality: str, shape: tuple[int, ...], spec: dict[str, Any]) -> dict[str, Any]:
@@ -535,7 +619,8 @@ def build_model(cfg: Config, tasks: list[TaskData]) -> ClimbModel:
             else:
                 x = sample[t.head_key]["inputs"][f]
                 shape = tuple(x.shape[1:])
-                spec = t.train.field_spec(f) if hasattr(t.train, "field_spec") else {}
+                spec = dict(t.train.field_spec(f)) if hasattr(t.train, "field_spec") else {}
+                spec["batch_dtype"] = str(x.dtype)
             prev = groups.get(group)
             if prev is not None and not t.is_graph and prev["shape"][:1] != shape[:1]:
                 raise ClimbError(
@@ -594,6 +679,7 @@ def build_model(cfg: Config, tasks: list[TaskData]) -> ClimbModel:
         adapters=adapters,
         features=features,
         pool=m.pool,
+        clip_aggregate=m.clip_aggregate,
     )
 
 

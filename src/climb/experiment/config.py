@@ -74,7 +74,8 @@ class DataCfg:
         default_factory=lambda: {"train": "train", "val": "val", "test": "test"}
     )
     val_fraction: float | None = None
-    transforms: list[dict[str, Any]] = field(default_factory=list)
+    # deterministic transforms: one list for every input field, or {field: [...]}
+    transforms: list[dict[str, Any]] | dict[str, list[dict[str, Any]]] = field(default_factory=list)
     # train-only random augmentation, applied before `transforms` (e.g. image_augment)
     augment: list[dict[str, Any]] = field(default_factory=list)
     few_shot: FewShot | None = None
@@ -83,6 +84,8 @@ class DataCfg:
     prefetch: int = 2  # batches read ahead in the background (in-process loading)
     graph: GraphCfg = field(default_factory=lambda: GraphCfg())
     cv: CrossValCfg | None = None  # k-fold cross-validation instead of the store's splits
+    # ragged fields: collation policy per field (pad / crop / clip; climb.data.collate)
+    ragged: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -123,6 +126,7 @@ class ModelCfg:
     fusion_kwargs: dict[str, Any] = field(default_factory=dict)
     pool: Literal["sum", "mean", "max"] = "mean"  # graph-level readout of node embeddings
     proj_dim: int = 64  # graphs: per-task input projection when node feature sizes differ
+    clip_aggregate: Literal["mean", "max"] = "mean"  # dense clips -> one output per sample
 
 
 @dataclass

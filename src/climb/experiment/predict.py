@@ -55,11 +55,20 @@ def predict(
         batch = move(batch, device)
         y = t.kind.target(batch, t.spec)
         with torch.autocast(device.type, dtype=amp[1], enabled=amp[0]):
-            out = fwd(batch["inputs"], t.head_key, batch.get("present"))
+            out = fwd(
+                batch["inputs"],
+                t.head_key,
+                batch.get("present"),
+                batch.get("masks"),
+                batch.get("clip_index"),
+            )
         out = out.float()
         losses.append(float(t.kind.loss(out, y, spec=t.spec)))
+        part = t.kind.collect(out, y)
+        if "row" in part:  # per-frame kinds: the sample (position in the role) of each row
+            part["row"] = part["row"] + sum(ns)
         ns.append(len(y))
-        parts.append(t.kind.collect(out, y))
+        parts.append(part)
     if was_training:
         model.train()
     if not parts:

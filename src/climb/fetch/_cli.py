@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
@@ -10,7 +9,7 @@ import typer
 
 def _exit(code: int) -> None:
     if code:
-        sys.exit(code)  # (typer.Exit would be swallowed by climb.cli.main's standalone_mode=False)
+        raise typer.Exit(code)  # climb.cli.main turns it into the process's exit status
 
 
 def register(app: typer.Typer) -> None:
@@ -36,13 +35,27 @@ def register(app: typer.Typer) -> None:
         ),
         dry_run: bool = typer.Option(False, "--dry-run", help="List files and total size only."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+        wait: bool = typer.Option(
+            False,
+            "--wait",
+            help="If another fetch of a dataset is running, wait for it instead of exiting "
+            "with an error.",
+        ),
     ) -> None:
         """Download datasets into <root>/raw/<key>/, verified and resumable."""
         from climb.fetch._commands import run_fetch
 
         _exit(
             run_fetch(
-                keys, root, tuple(include), tuple(exclude), workers, dry_run, quiet, tuple(source)
+                keys,
+                root,
+                tuple(include),
+                tuple(exclude),
+                workers,
+                dry_run,
+                quiet,
+                tuple(source),
+                wait,
             )
         )
 

@@ -24,6 +24,7 @@ def run_fetch(
     dry_run: bool,
     quiet: bool,
     sources: tuple[str, ...] = (),
+    wait: bool = False,
 ) -> int:
     """``sources``: ``--source`` SPECs, applied to every key (see ``api.select_sources``)."""
     from climb.fetch.api import Session, select_sources
@@ -43,7 +44,7 @@ def run_fetch(
                 if dry_run:
                     _dry_run(session, card, root, include, exclude, sources)
                     continue
-                result = session.fetch(card, root, include, exclude, sources)
+                result = session.fetch(card, root, include, exclude, sources, wait=wait)
             except ClimbError as exc:
                 if len(cards) == 1:
                     raise

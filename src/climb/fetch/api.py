@@ -229,6 +229,25 @@ class Session:
         include: tuple[str, ...] = (),
         exclude: tuple[str, ...] = (),
         sources: tuple[str, ...] = (),
+        *,
+        wait: bool = False,
+    ) -> DatasetResult:
+        """Fetch one dataset, holding ``<root>/raw/.<key>.fetch.lock`` for the run: a second
+        fetch of the same dataset raises a clear error naming the holder (or, with ``wait``,
+        waits), so two runs never write one ``.part`` file."""
+        from climb.core.lock import stage_lock
+
+        folder = raw_dir(card.key, root)
+        with stage_lock(folder.parent, card.key, "fetch", wait=wait):
+            return self._fetch(card, root, include, exclude, sources)
+
+    def _fetch(
+        self,
+        card: DatasetCard,
+        root: str | os.PathLike[str] | None,
+        include: tuple[str, ...],
+        exclude: tuple[str, ...],
+        sources: tuple[str, ...],
     ) -> DatasetResult:
         plan = self.plan(card, root, include, exclude, sources)
         result = DatasetResult(card.key, plan.folder, skipped_alternates=plan.skipped_alternates)

@@ -1,9 +1,17 @@
 """Safe archive extraction (zip, tar, tar.gz/bz2/xz).
 
 Refused, with a clear error and nothing left at a final path: absolute member names, ``..``
-components, links that point outside the target, devices and FIFOs, more members or more bytes
-than the limits, and members whose size grows too much relative to their compressed size (a
-decompression bomb). Links that stay inside the target are materialised as copies of their
+components, links that point outside the target, devices and FIFOs, members in climb's reserved
+namespace (``.climb-*``, e.g. a member that would overwrite the fetch manifest), more members or
+more bytes than the limits, and decompression bombs.
+
+Bombs are bounded per archive, for zip and tar alike: the total expanded size may not exceed
+``Limits.max_bytes`` (``fetch.max_extract_bytes``), nor ``Limits.max_ratio`` times the archive's
+size on disk (``fetch.max_extract_ratio``; archives expanding to less than
+:data:`RATIO_FLOOR_BYTES` in total are not judged by ratio), nor the free disk space. For a zip
+the sizes declared in its central directory are summed before anything is written; for a tar
+each member's header size is checked before the member is written; a member that turns out
+larger than its header says is refused while it is written. Links that stay inside the target are materialised as copies of their
 target, so the extracted tree holds plain files only.
 
 Members are first extracted into a staging folder next to the target, hashed while written,
@@ -29,9 +37,12 @@ from pathlib import Path
 from typing import IO
 
 from climb.core.errors import ClimbError
+from climb.fetch.manifest import RESERVED_PREFIX, reserved_name
 
 _CHUNK = 1 << 20
-_RATIO_MIN_BYTES = 16 << 20  # only judge the compression ratio of members bigger than this
+#: An archive whose members total less than this is never refused for its compression ratio.
+RATIO_FLOOR_BYTES = 16 << 20
+_RATIO_MIN_BYTES = RATIO_FLOOR_BYTES  # (old name)
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,12 @@ def safe_member_name(archive: Path, name: str, strip: int) -> str | None:
     if any("\0" in p for p in parts):
         raise _bad(archive, f"member {name!r} contains a NUL byte")
     parts = parts[strip:]
+    if parts and reserved_name("/".join(parts)):
+        raise _bad(
+            archive,
+            f"member {name!r} uses a name reserved for climb's own files "
+            f"({RESERVED_PREFIX}*, e.g. the fetch manifest)",
+        )
     return "/".join(parts) if parts else None
 
 
@@ -96,6 +113,13 @@ def _wanted(rel: str, members: tuple[str, ...]) -> bool:
     return not members or any(fnmatch.fnmatchcase(rel, g) for g in members)
 
 
+def _free_bytes(folder: Path) -> int | None:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
 class _Writer:
     def __init__(self, archive: Path, staging: Path, limits: Limits) -> None:
         self.archive = archive
@@ -104,6 +128,36 @@ class _Writer:
         self.total = 0
         self.count = 0
         self.out: dict[str, Extracted] = {}
+        size = archive.stat().st_size
+        #: the most bytes this archive may expand to (see the module docstring)
+        self.bound = min(limits.max_bytes, max(RATIO_FLOOR_BYTES, int(limits.max_ratio * size)))
+        self.archive_size = size
+
+    def admit(self, more: int, what: str) -> None:
+        """Refuse before writing when ``more`` bytes would take the total past the bounds."""
+        total = self.total + more
+        if total > self.limits.max_bytes:
+            raise _bad(
+                self.archive,
+                f"{what} expands to {total:,} bytes, more than the limit of "
+                f"{self.limits.max_bytes:,} (fetch.max_extract_bytes)",
+                "raise fetch.max_extract_bytes in config.toml if this is expected",
+            )
+        if total > self.bound:
+            raise _bad(
+                self.archive,
+                f"{what} expands to {total:,} bytes from {self.archive_size:,}: more than "
+                f"{self.limits.max_ratio:g} times its size (decompression bomb?)",
+                "raise fetch.max_extract_ratio in config.toml if this is expected",
+            )
+        free = _free_bytes(self.staging)
+        if free is not None and more > free:
+            raise ClimbError(
+                f"not enough disk space to extract {self.archive.name}: {what} needs "
+                f"{more:,} more bytes, {free:,} free",
+                where=str(self.staging),
+                fix="free some space or choose another --root; run the fetch again",
+            )
 
     def write(
         self, rel: str, src: IO[bytes], declared: int | None, compressed: Callable[[], int] | None
@@ -124,12 +178,9 @@ class _Writer:
                     break
                 size += len(chunk)
                 self.total += len(chunk)
-                if self.total > self.limits.max_bytes:
-                    raise _bad(
-                        self.archive,
-                        f"expands to more than {self.limits.max_bytes:,} bytes",
-                        "raise fetch.max_extract_bytes in config.toml if this is expected",
-                    )
+                if self.total > min(self.limits.max_bytes, self.bound):
+                    self.total -= len(chunk)
+                    self.admit(len(chunk), f"member {rel!r}")
                 if declared is not None and size > declared:
                     raise _bad(self.archive, f"member {rel!r} is larger than its header says")
                 if compressed is not None and self.total > _RATIO_MIN_BYTES:
@@ -153,8 +204,9 @@ class _Writer:
             )
         dest = self.staging / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self.staging / target, dest)
         e = self.out[target]
+        self.admit(e.size, f"link {rel!r}")
+        shutil.copyfile(self.staging / target, dest)
         self.out[rel] = Extracted(rel, e.size, e.sha256)
         self.total += e.size
 
@@ -172,7 +224,10 @@ def _extract_zip(
     archive: Path, w: _Writer, strip: int, members: tuple[str, ...], limits: Limits
 ) -> None:
     with zipfile.ZipFile(archive) as zf:
-        for info, rel in _zip_members(archive, zf, strip):
+        listed = list(_zip_members(archive, zf, strip))
+        declared = sum(i.file_size for i, rel in listed if not i.is_dir() and _wanted(rel, members))
+        w.admit(declared, f"the archive ({len(listed)} members)")  # before anything is written
+        for info, rel in listed:
             mode = info.external_attr >> 16
             if info.is_dir():
                 continue
@@ -223,12 +278,13 @@ def _extract_tar(archive: Path, w: _Writer, strip: int, members: tuple[str, ...]
                     )
                 if not _wanted(rel, members):
                     continue
+                w.admit(m.size, f"member {rel!r}")
                 src = tf.extractfile(m)
                 if src is None:
                     continue
                 w.write(rel, src, m.size, raw.tell)
     except (tarfile.TarError, EOFError, OSError) as exc:
-        if isinstance(exc, ClimbError):
+        if isinstance(exc, ClimbError) or getattr(exc, "errno", None) in (28, 122):
             raise
         raise _bad(archive, f"cannot read the tar archive: {exc}") from None
     finally:
@@ -249,25 +305,48 @@ def extract(
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".climb-extract-", dir=target))
     try:
-        w = _Writer(archive, staging, limits)
-        if zipfile.is_zipfile(archive):
-            try:
-                _extract_zip(archive, w, strip, members, limits)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
-                raise _bad(archive, f"cannot read the zip archive: {exc}") from None
-        elif tarfile.is_tarfile(archive):
-            _extract_tar(archive, w, strip, members)
-        else:
-            raise _bad(archive, "not a zip or tar archive")
-        if member_checksums:
-            _check_member_md5(archive, staging, member_checksums, w.out)
-        for rel in sorted(w.out):
-            final = target / rel
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / rel, final)
-        return [w.out[k] for k in sorted(w.out)]
+        return _extract_into(archive, target, staging, strip, members, limits, member_checksums)
+    except OSError as exc:
+        if exc.errno not in (28, 122):  # ENOSPC, EDQUOT
+            raise
+        raise ClimbError(
+            f"disk full while extracting {archive.name} into {target} "
+            f"({archive.stat().st_size:,} bytes compressed; free: {_free_bytes(target) or 0:,} "
+            "bytes)",
+            where=str(exc.filename or target),
+            fix="free some space or choose another --root; run the fetch again (nothing "
+            "was kept at a final path)",
+        ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _extract_into(
+    archive: Path,
+    target: Path,
+    staging: Path,
+    strip: int,
+    members: tuple[str, ...],
+    limits: Limits,
+    member_checksums: str | None,
+) -> list[Extracted]:
+    w = _Writer(archive, staging, limits)
+    if zipfile.is_zipfile(archive):
+        try:
+            _extract_zip(archive, w, strip, members, limits)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+            raise _bad(archive, f"cannot read the zip archive: {exc}") from None
+    elif tarfile.is_tarfile(archive):
+        _extract_tar(archive, w, strip, members)
+    else:
+        raise _bad(archive, "not a zip or tar archive")
+    if member_checksums:
+        _check_member_md5(archive, staging, member_checksums, w.out)
+    for rel in sorted(w.out):
+        final = target / rel
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / rel, final)
+    return [w.out[k] for k in sorted(w.out)]
 
 
 def _check_member_md5(

@@ -325,16 +325,10 @@ class Credentials:
         return Credential(service, "basic", Secret(pw), "prompt", user)
 
 
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
 def require_secure(url: str, service: str) -> None:
-    """Refuse to send credentials over plain HTTP except to a loopback address."""
-    parts = urlsplit(url)
-    if parts.scheme == "https" or (parts.hostname or "") in _LOOPBACK:
-        return
-    raise ClimbError(
-        f"refusing to send {service} credentials over plain HTTP",
-        where=f"{parts.scheme}://{parts.hostname}",
-        fix=f"use an https:// base URL for {service} (CLIMB_{service.upper()}_URL)",
-    )
+    """Refuse to send credentials over plain HTTP except to a loopback address: the engine's
+    one rule (:func:`climb.fetch.engine.require_secure`), which checks every credentialed
+    request; kept here for callers that check a base URL early."""
+    from climb.fetch.engine import require_secure as _rule
+
+    _rule(url, f"{service} credentials")

@@ -30,7 +30,7 @@ from climb.core.errors import ClimbError
 from climb.fetch import _stream as stream_mod
 from climb.fetch import archive as archive_mod
 from climb.fetch.config import FetchConfig
-from climb.fetch.manifest import Manifest, clean_url, utcnow
+from climb.fetch.manifest import RESERVED_PREFIX, Manifest, clean_url, reserved_name, utcnow
 from climb.fetch.progress import Progress, human_bytes
 from climb.fetch.types import Checksum, Hasher, RemoteFile
 
@@ -78,6 +78,122 @@ def parse_retry_after(value: str | None) -> float | None:
 def looks_like_html(head: bytes) -> bool:
     h = head[:512].lstrip().lower()
     return h.startswith((b"<!doctype html", b"<html")) or b"<html" in h[:256]
+
+
+def contained_path(folder: Path, rel: str, source: str = "") -> Path:
+    """``folder / rel``, refused unless it stays inside ``folder``: no absolute path or drive,
+    no ``..`` component, no NUL byte, not one of climb's reserved names (``.climb-*``).
+
+    Every destination of every source goes through this, so a hostile or broken file list
+    (``../../.bashrc``) can never write outside the dataset's folder. The check is on the
+    normalised name: climb itself never creates links (archive links become copies), so a
+    link inside the folder is one the user made (e.g. a sub-folder on another disk) and is
+    honoured."""
+    who = f" from {source}" if source else ""
+    raw = rel.replace("\\", "/")
+    parts = [p for p in raw.split("/") if p not in ("", ".")]
+    bad = (
+        not parts
+        or raw.startswith("/")
+        or (len(raw) > 1 and raw[1] == ":")
+        or any(p == ".." for p in parts)
+        or any("\0" in p for p in parts)
+    )
+    if not bad and reserved_name(raw):
+        raise ClimbError(
+            f"refusing the listed file {rel!r}{who}: names starting with {RESERVED_PREFIX!r} "
+            "are reserved for climb's own files (the fetch manifest)",
+            where=str(folder),
+            fix="nothing was downloaded; report the file list to the source's maintainers",
+        )
+    if bad:
+        raise ClimbError(
+            f"refusing the listed file {rel!r}{who}: its path leaves the dataset folder",
+            where=str(folder),
+            fix="nothing was downloaded; the source's file list is broken or hostile: report it",
+        )
+    return folder / "/".join(parts)
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    h = host.strip("[]").lower()
+    if h == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
+
+
+def require_secure(url: str | httpx.URL, what: str) -> None:
+    """The one rule for every credentialed request: never over plain HTTP, except to a
+    loopback address (a local test server or tunnel). Checked before anything is sent."""
+    u = httpx.URL(str(url))
+    if u.scheme == "https" or (u.scheme == "http" and _loopback(u.host)):
+        return
+    raise AccessError(
+        f"refusing to send credentials over plain {u.scheme.upper() or 'HTTP'} for {what}",
+        where=f"{u.scheme}://{u.host}",
+        fix="use an https:// base URL for this source (CLIMB_<SOURCE>_URL or [urls] in "
+        "config.toml); credentials go over plain http only to a loopback address",
+    )
+
+
+def _credentialed(auth: httpx.Auth | None, headers: dict[str, str] | None) -> bool:
+    return auth is not None or any(k.lower() == "authorization" for k in (headers or {}))
+
+
+def json_answer(resp: httpx.Response, what: str, expect: type | tuple[type, ...] = object) -> Any:
+    """The JSON body of an API answer, or a clear error when it is not JSON (an HTML error or
+    login page from a proxy or a wrong mirror) or not the expected shape (list or object)."""
+    where = clean_url(str(resp.request.url))
+    ctype = resp.headers.get("Content-Type", "?")
+    try:
+        data = resp.json()
+    except (ValueError, UnicodeDecodeError):
+        head = resp.content[:60].decode("utf-8", "replace").strip()
+        kind = "an HTML page" if looks_like_html(resp.content) else "something that is not JSON"
+        raise ClimbError(
+            f"the server answered {what} with {kind} (Content-Type {ctype}, "
+            f"starting {head[:40]!r})",
+            where=where,
+            fix="check the source's base URL (CLIMB_<SOURCE>_URL) and any proxy in between; "
+            "nothing was downloaded",
+        ) from None
+    if not isinstance(data, expect):
+        want = " or ".join(
+            {list: "a list", dict: "an object"}.get(t, t.__name__)
+            for t in (expect if isinstance(expect, tuple) else (expect,))
+        )
+        raise ClimbError(
+            f"the server answered {what} with JSON of an unexpected shape "
+            f"({type(data).__name__}, expected {want})",
+            where=where,
+            fix="check the source's base URL (CLIMB_<SOURCE>_URL); nothing was downloaded",
+        )
+    return data
+
+
+def disk_full_error(path: Path, need: int | None, exc: OSError) -> ClimbError:
+    """errno 28 (ENOSPC) or 122 (EDQUOT) while writing ``path``: say where and how much."""
+    try:
+        probe = path
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        free = shutil.disk_usage(probe).free
+        free_s = f"{human_bytes(free)} free"
+    except OSError:
+        free_s = "free space unknown"
+    need_s = f"needs about {human_bytes(need)} more" if need else "needs more space"
+    what = "disk full" if exc.errno == 28 else "disk quota exceeded"
+    return ClimbError(
+        f"{what} while writing {path.name}: it {need_s} ({free_s})",
+        where=str(path),
+        fix="free some space or choose another --root; run the same command again: it resumes "
+        "(nothing was marked complete)",
+    )
 
 
 def default_http_error(resp: httpx.Response, what: str) -> ClimbError:
@@ -178,6 +294,8 @@ class Engine:
             if self.cancel.is_set():
                 raise Cancelled()
             attempt += 1
+            if _credentialed(auth, headers):
+                require_secure(url, what)
             try:
                 resp = self.client.request(
                     method, url, auth=auth, headers=headers, params=params, json=json_body
@@ -252,6 +370,10 @@ class Engine:
         self, files: list[RemoteFile], folder: Path, manifest: Manifest, *, label: str = "fetch"
     ) -> FetchSummary:
         summary = FetchSummary()
+        for rf in files:  # before anything is downloaded: every destination stays inside
+            contained_path(folder, rf.path, rf.source)
+            if _credentialed(rf.auth, rf.headers):
+                require_secure(rf.url, f"{rf.path} ({rf.source})" if rf.source else rf.path)
         todo = self.plan(files, folder, manifest)
         summary.skipped = len(files) - len(todo)
         if not todo:
@@ -319,7 +441,7 @@ class Engine:
 
     # ------------------------------------------------------------------ one file
     def _one(self, rf: RemoteFile, folder: Path, manifest: Manifest) -> tuple[str, int, int]:
-        final = folder / rf.path
+        final = contained_path(folder, rf.path, rf.source)
         if rf.extract == "no" and final.is_file() and self._adopt_existing(rf, final, manifest):
             return "skipped", 0, 0
         part = final.with_name(final.name + ".part")
@@ -507,6 +629,8 @@ class Engine:
             self._hash_prefix(part, hasher, offset)  # complete but not verified yet
             return hasher, offset
         headers = dict(rf.headers)
+        if _credentialed(rf.auth, headers):
+            require_secure(rf.url, rf.path)
         if offset:
             headers["Range"] = f"bytes={offset}-"
             if validator:
@@ -588,6 +712,11 @@ class Engine:
                         sink.close()  # every byte received is in the .part file (resume)
         except httpx.TransportError as exc:
             raise _Retry(f"{type(exc).__name__}") from None
+        except OSError as exc:
+            if exc.errno in (28, 122):  # ENOSPC, EDQUOT
+                left = None if total is None else total - offset - written
+                raise disk_full_error(part, left or rf.size, exc) from None
+            raise
         size = offset + written
         if total is not None and size != total:
             raise _Retry(f"body ended after {size:,} of {total:,} bytes")
@@ -615,4 +744,14 @@ def _content_range(value: str | None) -> tuple[int | None, int | None, int | Non
         return None, None, None
 
 
-__all__ = ["AccessError", "Cancelled", "Checksum", "Engine", "FetchSummary", "RemoteFile"]
+__all__ = [
+    "AccessError",
+    "Cancelled",
+    "Checksum",
+    "Engine",
+    "FetchSummary",
+    "RemoteFile",
+    "contained_path",
+    "json_answer",
+    "require_secure",
+]

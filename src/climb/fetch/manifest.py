@@ -21,6 +21,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MANIFEST_NAME = ".climb-fetch.json"
+#: Names never written from a file list or an archive: climb's own files in a raw folder (the
+#: manifest, its temporary copies, extraction staging folders, locks) all start with this.
+RESERVED_PREFIX = ".climb-"
 FORMAT = 1
 _SENSITIVE_QUERY = (
     "token",
@@ -49,6 +52,11 @@ def clean_url(url: str) -> str:
         if not any(k.lower().startswith(s) or k.lower() == s for s in _SENSITIVE_QUERY)
     ]
     return urlunsplit((parts.scheme, host, parts.path, urlencode(query), ""))
+
+
+def reserved_name(rel: str) -> bool:
+    """Whether a relative path has a component in climb's reserved namespace (``.climb-*``)."""
+    return any(p.startswith(RESERVED_PREFIX) for p in rel.replace("\\", "/").split("/"))
 
 
 def utcnow() -> str:

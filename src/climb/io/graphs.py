@@ -406,14 +406,91 @@ def _check_matrices(corr: np.ndarray, where: str) -> np.ndarray:
     return corr
 
 
-def read_braingb_npy(path: str | Path) -> dict[str, np.ndarray]:
-    """BrainGB/FBNetGen-style ``<NAME>.npy``: a pickled dict with ``corr`` (N, R, R), ``label``
-    (N,) and optionally ``site`` (N,) and ``id``/``subject_id``; returns those keys as arrays."""
+#: The only callables a raw ``.npy`` of dtype object may name (see :func:`load_npy_no_code`):
+#: numpy's own array, dtype and scalar reconstructors, nothing that can run other code.
+NPY_PICKLE_ALLOWED = frozenset(
+    {
+        (mod, name)
+        for core in ("numpy.core", "numpy._core")
+        for mod, name in (
+            (f"{core}.multiarray", "_reconstruct"),
+            (f"{core}.multiarray", "scalar"),
+            (f"{core}.numeric", "_frombuffer"),
+        )
+    }
+    | {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+)
+
+
+def load_npy_no_code(path: str | Path) -> Any:
+    """Read a ``.npy`` file without ever running code from it.
+
+    A numeric array is read by ``np.load(allow_pickle=False)``. An array of dtype object (how
+    ``np.save`` stores a dict or strings: numpy's format header, then a pickle of the array)
+    is read by an unpickler that resolves only :data:`NPY_PICKLE_ALLOWED`, so it may hold
+    (nested) dicts, lists, tuples, strings, numbers and numpy arrays of any dtype, and
+    nothing else: a file naming any other callable (``os.system``, ``builtins.exec``, a class
+    of some package) is refused with a :class:`GraphFormatError` before anything is called.
+    """
+    import pickle
+
     path = Path(path)
-    try:
-        obj = np.load(path, allow_pickle=True)
-    except (OSError, ValueError) as exc:
-        raise GraphFormatError(f"cannot read {path.name}: {exc}", where=str(path)) from None
+    with open(path, "rb") as fh:
+        try:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                _shape, _order, dtype = np.lib.format.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                _shape, _order, dtype = np.lib.format.read_array_header_2_0(fh)
+            else:  # 3.0 (utf-8 field names): numpy has no public reader for its header
+                _shape, _order, dtype = np.lib.format._read_array_header(fh, version)
+        except (ValueError, OSError, SyntaxError) as exc:
+            raise GraphFormatError(
+                f"{path.name} is not a .npy file ({exc})", where=str(path)
+            ) from None
+        if not dtype.hasobject:
+            fh.seek(0)
+            try:
+                return np.load(fh, allow_pickle=False)
+            except (OSError, ValueError) as exc:
+                raise GraphFormatError(f"cannot read {path.name}: {exc}", where=str(path)) from None
+
+        class _NoCode(pickle.Unpickler):
+            def find_class(self, module: str, name: str) -> Any:
+                if (module, name) in NPY_PICKLE_ALLOWED:
+                    return super().find_class(module, name)
+                raise GraphFormatError(
+                    f"{path.name} holds a pickled {module}.{name}: climb never runs code from "
+                    "raw files, and a .npy may only hold arrays, dicts, lists, strings and "
+                    "numbers",
+                    where=str(path),
+                    fix="re-save the file with numpy arrays only (e.g. np.savez), or check "
+                    "where it came from: it may be crafted to run code when unpickled",
+                )
+
+            def persistent_load(self, pid: Any) -> Any:
+                raise GraphFormatError(f"{path.name} uses pickle persistent ids", where=str(path))
+
+        try:
+            arr = _NoCode(fh).load()
+        except GraphFormatError:
+            raise
+        except Exception as exc:  # truncated or not a pickle at all
+            raise GraphFormatError(
+                f"cannot read {path.name}: its object data is damaged ({type(exc).__name__})",
+                where=str(path),
+            ) from None
+    if not isinstance(arr, np.ndarray):
+        raise GraphFormatError(f"{path.name} does not hold an array", where=str(path))
+    return arr
+
+
+def read_braingb_npy(path: str | Path) -> dict[str, np.ndarray]:
+    """BrainGB/FBNetGen-style ``<NAME>.npy``: a dict saved with ``np.save`` holding ``corr``
+    (N, R, R), ``label`` (N,) and optionally ``site`` (N,) and ``id``/``subject_id``; returns
+    those keys as arrays. Read with :func:`load_npy_no_code` (never unpickled freely)."""
+    path = Path(path)
+    obj = load_npy_no_code(path)
     if isinstance(obj, np.ndarray) and obj.dtype == object and obj.shape == ():
         obj = obj.item()
     if not isinstance(obj, dict) or "corr" not in obj or "label" not in obj:

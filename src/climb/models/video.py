@@ -171,8 +171,12 @@ frame_pool.handles_weights = True  # type: ignore[attr-defined]
 
 
 def _video_input_kwargs(shape: tuple[int, ...], spec: dict[str, Any]) -> dict[str, Any]:
-    # stored (T, H, W, C): the channel count is the last axis
-    return {"in_channels": int(shape[-1])} if shape else {}
+    # stored (T, H, W, C): the channel count is the last axis; after the video_to_float
+    # transform (float, C first: (C, T, H, W)) it is the first
+    if not shape:
+        return {}
+    floating = str(spec.get("batch_dtype", "")).startswith("torch.float")
+    return {"in_channels": int(shape[0] if floating else shape[-1])}
 
 
 register_input_kwargs("video", _video_input_kwargs)

@@ -34,6 +34,12 @@ def register(app: typer.Typer) -> None:
             "(images), -O atlas=cc400 (ABIDE), -O window=256 (HuGaDB); docs/prepare.md.",
         ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+        wait: bool = typer.Option(
+            False,
+            "--wait",
+            help="If another prepare of this dataset is running, wait for it instead of "
+            "exiting with an error.",
+        ),
     ) -> None:
         """Convert <root>/raw/KEY/ into the unified store <root>/stores/KEY/ (resumable)."""
         from collections import Counter
@@ -59,7 +65,12 @@ def register(app: typer.Typer) -> None:
             )
         con = stderr_console()
         run_args = dict(
-            workers=workers, splits=splits, seed=seed, label_policy=label_policy, adapter=adapter
+            workers=workers,
+            splits=splits,
+            seed=seed,
+            label_policy=label_policy,
+            adapter=adapter,
+            wait=wait,
         )
         if quiet:
             res = run(key, root, **run_args)  # type: ignore[arg-type]

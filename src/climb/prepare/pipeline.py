@@ -486,6 +486,86 @@ def prepare(
     seed: int = 0,
     label_policy: str = "corrected",
     progress: Callable[[int, int], None] | None = None,
+    executor: Executor | str | None = None,
+    unit_size: int = UNIT_SIZE,
+    adapter: Adapter | None = None,
+    adapter_params: dict[str, Any] | None = None,
+    wait: bool = False,
+    address: str | None = None,
+    raw_root: str | Path | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> PrepareResult:
+    """Prepare dataset ``key`` from ``<root>/raw/<key>/`` into ``<root>/stores/<key>/``.
+
+    ``progress(done_records, total_records)`` is called as units finish. ``adapter_params``
+    set the adapter's construction parameters (e.g. ``{"size": 224}`` for images).
+
+    One prepare per dataset at a time: the run holds ``<root>/stores/.<key>.prepare.lock``
+    (:func:`climb.core.lock.stage_lock`); a second run raises a clear error naming the holder,
+    or waits for it with ``wait=True`` (``climb prepare --wait``). A disk that fills up is a
+    clear error naming the path (nothing is moved into place).
+
+    ``executor``: an :class:`Executor`, or ``"local"`` / ``"ray"`` (with ``address``);
+    ``root`` may be ``s3://BUCKET/PREFIX`` (raw files then from ``raw_root``): see
+    :func:`_prepare_unlocked`.
+    """
+    import contextlib
+
+    from climb.core.lock import stage_lock
+    from climb.core.paths import stores_dir as _stores_dir
+
+    adapter = adapter or resolve_adapter(key, adapter_params)
+    from climb.store.fs import root_location
+
+    if root_location(root).is_remote:  # a store on object storage: its own lock (store.fs)
+        out = Path(".")
+        lock: Any = contextlib.nullcontext()
+    else:
+        out = _stores_dir(adapter.key, root)
+        lock = stage_lock(out.parent, adapter.key, "prepare", wait=wait)
+    with lock:
+        try:
+            return _prepare_unlocked(
+                key,
+                root,
+                workers=workers,
+                splits=splits,
+                seed=seed,
+                label_policy=label_policy,
+                progress=progress,
+                executor=executor,
+                unit_size=unit_size,
+                adapter=adapter,
+                adapter_params=adapter_params,
+                address=address,
+                raw_root=raw_root,
+                storage_options=storage_options,
+            )
+        except OSError as exc:
+            if exc.errno not in (28, 122):  # ENOSPC, EDQUOT
+                raise
+            import shutil as _sh
+
+            free = _sh.disk_usage(out.parent).free
+            raise ClimbError(
+                f"disk full while preparing {adapter.key}: writing "
+                f"{exc.filename or out.parent} failed ({free:,} bytes free)",
+                where=str(exc.filename or out.parent),
+                fix="free some space (the store needs about the size of the raw data, plus the "
+                "same again while it is assembled), then run the same command: it resumes; "
+                "nothing was moved into place",
+            ) from None
+
+
+def _prepare_unlocked(
+    key: str,
+    root: str | Path | None = None,
+    *,
+    workers: int = 1,
+    splits: str | None = None,
+    seed: int = 0,
+    label_policy: str = "corrected",
+    progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
     unit_size: int = UNIT_SIZE,
     adapter: Adapter | None = None,

@@ -518,10 +518,22 @@ def _html_table(t: Table) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def md_escape(s: object) -> str:
+    """A user string (run name, dataset key, reason, config value, title) made inert in
+    Markdown, as ``html.escape`` makes it inert in index.html: HTML tags and entities are
+    escaped (many Markdown renderers pass raw HTML through), line breaks become spaces (no new
+    block, heading or link definition), and table pipes, backticks and link/image syntax
+    (``](``) are backslash-escaped. The text still reads the same once rendered."""
+    text = html.escape(str(s), quote=False)
+    text = " ".join(text.splitlines()) if ("\n" in text or "\r" in text) else text
+    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
+    return text.replace("](", "]\\(")
+
+
 def _md_table(t: Table) -> str:
     if not t.rows:
         return "_none_\n"
-    esc = lambda s: s.replace("|", "\\|")  # noqa: E731
+    esc = md_escape
     lines = ["| " + " | ".join(map(esc, t.header)) + " |", "|" + "---|" * len(t.header)]
     lines += ["| " + " | ".join(map(esc, row)) + " |" for row in t.rows]
     return "\n".join(lines) + "\n"
@@ -611,7 +623,7 @@ def build_report(
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1><p class='note'>{intro}</p><nav>{nav}</nav>",
     ]
-    md = [f"# {title}\n", intro.replace("<b>", "**").replace("</b>", "**") + "\n"]
+    md = [f"# {md_escape(title)}\n", intro.replace("<b>", "**").replace("</b>", "**") + "\n"]
     for sid, t in SECTIONS:
         parts.append(f'<section id="{sid}"><h2>{html.escape(t)}</h2>{body[sid][0]}</section>')
         md.append(f"## {t}\n\n{body[sid][1]}")

@@ -53,6 +53,12 @@ class ChunkRows:
 
     #: chunk files kept open (least recently used beyond this are closed)
     max_open = 64
+    #: set by :meth:`Store.direct_reader` for a store with a file manifest: a listed chunk
+    #: file that is gone is an error (never fill values), and with ``verify`` each chunk's
+    #: sha256 is checked the first time it is mapped (:mod:`climb.store.integrity`)
+    verifier: Any = None
+    verify: bool = False
+    rel_prefix: str = ""
 
     def __init__(
         self,
@@ -206,6 +212,9 @@ class ChunkRows:
         try:
             fd = os.open(p, os.O_RDONLY)
         except FileNotFoundError:
+            rel = f"{self.rel_prefix}/{self._key(k)}"
+            if self.verifier is not None and self.verifier.expected(rel):
+                raise self.verifier.missing(rel) from None
             return None  # never written: all fill value (zarr's write_empty_chunks=False)
         except OSError as exc:
             raise ClimbError(
@@ -287,6 +296,12 @@ class ChunkRows:
         except (OSError, ValueError):
             m = None
         if m is not None:
+            if self.verify and self.verifier is not None:
+                try:
+                    self.verifier.check_bytes(f"{self.rel_prefix}/{self._key(k)}", m)
+                except ClimbError:
+                    m.close()
+                    raise
             view = np.frombuffer(m, dtype=self.disk_dtype).reshape(self.chunk_rows, *self.row_shape)
             return view, m
         buf = np.empty((self.chunk_rows, *self.row_shape), dtype=self.disk_dtype)
@@ -310,6 +325,8 @@ class ChunkRows:
                     "finished; otherwise run 'climb store validate' on it",
                 )
             got += n
+        if self.verify and self.verifier is not None:
+            self.verifier.check_bytes(f"{self.rel_prefix}/{self._key(k)}", mv)
         return buf, None
 
     def read_into(self, idx: np.ndarray, out: np.ndarray) -> None:
@@ -368,7 +385,16 @@ class Store:
     """A prepared store. ``meta`` (dataset.json), ``samples`` (DataFrame), ``array(field)`` (zarr
     array), ``read(field, indices)`` (batched read), ``len(store)``, ``quarantine()``."""
 
-    def __init__(self, path: str | Path, storage_options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        storage_options: dict[str, Any] | None = None,
+        *,
+        verify: bool | None = None,
+        check: bool = True,
+    ) -> None:
+        """``check=False`` skips the presence-and-size check on opening (``climb store
+        validate`` opens a store that way and reports every problem itself)."""
         p = str(path)
         if p.startswith("file://"):
             p = p[len("file://") :]
@@ -378,6 +404,23 @@ class Store:
         self._arrays: dict[str, Any] = {}
         self._direct: dict[str, ChunkRows | None] = {}
         self.meta = self._load_meta()
+        from climb.store import integrity
+
+        #: check every file's sha256 the first time it is read (``CLIMB_VERIFY_STORE=1``)
+        self.verify = (
+            bool(verify)
+            if verify is not None
+            else os.environ.get(integrity.VERIFY_ENV, "").strip() not in ("", "0")
+        )
+        #: the store's file manifest checker (None: a remote store, or one written before
+        #: checksums.json existed)
+        self.verifier: integrity.Verifier | None = None
+        if not self.is_remote:
+            files = integrity.load(Path(self.url), self.meta)
+            if files is not None:
+                if check:
+                    integrity.check_cheap(Path(self.url), files)  # presence and sizes
+                self.verifier = integrity.Verifier(Path(self.url), files)
 
     # ----------------------------------------------------------------- paths and files
     def _join(self, *parts: str) -> str:
@@ -386,18 +429,17 @@ class Store:
         return str(Path(self.url, *parts))
 
     def _open(self, rel: str, mode: str = "rb") -> Any:
-        if self.is_remote:
-            import fsspec
+        if self.is_remote:  # climb.store.fs: clear errors (bucket, access, network), retries;
+            from climb.store.fs import Loc  # files are read with range requests (fsspec)
 
-            return fsspec.open(self._join(rel), mode, **self.storage_options).open()
+            return Loc(self._join(rel), self.storage_options).open(mode)
         return open(self._join(rel), mode)
 
     def _exists(self, rel: str) -> bool:
         if self.is_remote:
-            import fsspec
+            from climb.store.fs import Loc
 
-            fs, p = fsspec.core.url_to_fs(self._join(rel), **self.storage_options)
-            return bool(fs.exists(p))
+            return Loc(self._join(rel), self.storage_options).exists()
         return Path(self._join(rel)).exists()
 
     def _load_meta(self) -> dict[str, Any]:
@@ -408,7 +450,17 @@ class Store:
                 fix="run 'climb prepare KEY' first; a store without dataset.json is incomplete",
             )
         with self._open("dataset.json") as fh:
-            meta = json.loads(fh.read().decode("utf-8"))
+            raw = fh.read()
+        try:
+            meta = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            meta = None
+        if not isinstance(meta, dict):
+            raise ClimbError(
+                "dataset.json is damaged (not a JSON object)",
+                where=self._join("dataset.json"),
+                fix="rebuild the store with 'climb prepare KEY'",
+            )
         if meta.get("format") != FORMAT:
             raise ClimbError("dataset.json is not a climb store", where=self._join("dataset.json"))
         if int(meta.get("format_version", -1)) > FORMAT_VERSION:
@@ -440,8 +492,24 @@ class Store:
     def samples(self) -> Any:
         import pandas as pd
 
-        with self._open("samples.parquet") as fh:
-            return pd.read_parquet(fh)
+        if self.verify and self.verifier is not None:
+            self.verifier.check_file("samples.parquet")
+        try:
+            with self._open("samples.parquet") as fh:
+                return pd.read_parquet(fh)
+        except FileNotFoundError:
+            raise ClimbError(
+                "the store has no samples.parquet",
+                where=self._join("samples.parquet"),
+                fix="rebuild the store with 'climb prepare KEY'",
+            ) from None
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise ClimbError(
+                f"samples.parquet is truncated or damaged ({type(exc).__name__}: {str(exc)[:120]})",
+                where=self._join("samples.parquet"),
+                fix="run 'climb store validate' on the store, then rebuild it with "
+                "'climb prepare KEY'",
+            ) from None
 
     def is_ragged(self, field: str) -> bool:
         return bool(self.meta["fields"].get(field, {}).get("ragged", False))
@@ -468,13 +536,35 @@ class Store:
             import zarr
 
             url = self._join("arrays", f"{field}.zarr")
-            with quiet_zarr():
-                if self.is_remote:
-                    self._arrays[field] = zarr.open_array(
-                        url, mode="r", storage_options=self.storage_options or None
-                    )
-                else:
-                    self._arrays[field] = zarr.open_array(url, mode="r")
+            rel = f"arrays/{field}.zarr"
+            try:
+                with quiet_zarr():
+                    if self.is_remote:  # chunks through the bounded local cache (store.fs)
+                        from climb.store.fs import Loc, remote_errors
+
+                        loc = Loc(url, self.storage_options)
+                        with remote_errors(url, self.storage_options):
+                            st = loc.zarr_store(cache=True, read_only=True)
+                            self._arrays[field] = zarr.open_array(st, mode="r")
+                    elif self.verifier is not None:
+                        from climb.store.integrity import checked_zarr_store
+
+                        if self.verify:
+                            self.verifier.check_file(f"{rel}/zarr.json")
+                        st = checked_zarr_store(Path(url), rel, self.verifier, self.verify)
+                        self._arrays[field] = zarr.open_array(st, mode="r")
+                    else:
+                        self._arrays[field] = zarr.open_array(url, mode="r")
+            except ClimbError:
+                raise
+            except Exception as exc:  # a broken zarr.json: zarr raises many kinds
+                raise ClimbError(
+                    f"array {field} of store {self.key!r} cannot be opened: its zarr.json is "
+                    f"missing or damaged ({type(exc).__name__}: {str(exc)[:120]})",
+                    where=self._join("arrays", f"{field}.zarr", "zarr.json"),
+                    fix="run 'climb store validate' on the store, then rebuild it with "
+                    "'climb prepare KEY'",
+                ) from None
         return self._arrays[field]
 
     def direct_reader(self, field: str) -> ChunkRows | None:
@@ -488,9 +578,13 @@ class Store:
                 and not self.is_ragged(field)
                 and os.environ.get(DIRECT_ENV, "1") != "0"
             )
-            self._direct[field] = (
-                ChunkRows.open(self._join("arrays", f"{field}.zarr")) if ok else None
-            )
+            reader = ChunkRows.open(self._join("arrays", f"{field}.zarr")) if ok else None
+            if reader is not None and self.verifier is not None:
+                rel = f"arrays/{field}.zarr"
+                if self.verify:
+                    self.verifier.check_file(f"{rel}/zarr.json")
+                reader.verifier, reader.verify, reader.rel_prefix = self.verifier, self.verify, rel
+            self._direct[field] = reader
         return self._direct[field]
 
     def read(self, field: str, indices: Any) -> np.ndarray:
@@ -537,6 +631,17 @@ class Store:
         return f"Store({self.url!r}, key={self.key!r}, samples={len(self)})"
 
 
-def open_store(path: str | Path, storage_options: dict[str, Any] | None = None) -> Store:
-    """Open the store at ``path`` (a directory or an fsspec URL)."""
-    return Store(path, storage_options)
+def open_store(
+    path: str | Path,
+    storage_options: dict[str, Any] | None = None,
+    *,
+    verify: bool | None = None,
+) -> Store:
+    """Open the store at ``path`` (a directory or an fsspec URL).
+
+    A local store is checked on opening, cheaply: ``dataset.json`` parses, and every file its
+    manifest ``checksums.json`` lists exists with its recorded size (one ``stat`` each). With
+    ``verify=True`` (default: ``$CLIMB_VERIFY_STORE``) each file's sha256 is also checked, lazily,
+    the first time it is read. A missing listed chunk is always an error, never zeros. See
+    :mod:`climb.store.integrity`."""
+    return Store(path, storage_options, verify=verify)

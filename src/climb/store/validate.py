@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from climb.store.reader import Store, open_store
+from climb.store.reader import Store
 
 REQUIRED_META = (
     "format", "format_version", "key", "card", "num_samples", "fields", "tasks", "splits",
@@ -69,6 +69,29 @@ def _check_labels(store: Store, rep: Report) -> None:
         rep.checks.append(f"labels of task {name}")
 
 
+def _check_files(store: Store, rep: Report, deep: bool) -> None:
+    """Every file of the store's manifest (checksums.json): present, its size, and (``deep``)
+    its sha256. Each problem is one error naming the file."""
+    from climb.core.errors import ClimbError
+    from climb.store.integrity import check_cheap
+
+    v = store.verifier
+    if v is None:
+        if not store.is_remote:
+            rep.warnings.append("no file manifest (checksums.json): a store written before it")
+        return
+    for rel in sorted(v.files):
+        try:
+            check_cheap(v.store, {rel: v.files[rel]})
+            if deep:
+                v.check_file(rel)
+        except ClimbError as exc:
+            rep.errors.append(exc.what)
+    rep.checks.append(
+        f"{len(v.files)} files vs checksums.json (size" + (" and sha256)" if deep else ")")
+    )
+
+
 def validate(path: str | Path, raw_dir: str | Path | None = None, deep: bool = True) -> Report:
     """Schema, counts, arrays vs manifest, patient leakage, and the registered input checks
     (climb.core.checks: climb.prepare registers the fingerprint against the current
@@ -76,10 +99,11 @@ def validate(path: str | Path, raw_dir: str | Path | None = None, deep: bool = T
     store's ``<root>/stores/<key>``)."""
     rep = Report(str(path))
     try:
-        store = open_store(path)
+        store = Store(path, check=False)
     except Exception as exc:
         rep.errors.append(str(exc))
         return rep
+    _check_files(store, rep, deep)
     meta = store.meta
     missing = [k for k in REQUIRED_META if k not in meta]
     if missing:

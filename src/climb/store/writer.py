@@ -249,6 +249,10 @@ class StoreWriter:
             extra=extra,
             array_digests=array_digests,
         )
+        # every file's size and sha256 (climb.store.integrity)
+        from climb.store.integrity import write_checksums
+
+        meta["checksums"] = write_checksums(self.path)
         write_json(self.path / "dataset.json", meta)
         return meta
 

@@ -41,5 +41,6 @@ def _load_builtin() -> None:
     if "binary" not in _KINDS:
         import climb.tasks.classification
         import climb.tasks.node
+        import climb.tasks.per_frame
         import climb.tasks.regression
         import climb.tasks.segmentation  # noqa: F401

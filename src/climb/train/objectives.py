@@ -58,7 +58,13 @@ class Supervised(Objective):
         t = trainer.by_key[key]
         y = t.kind.target(batch, t.spec)
         with trainer.autocast():
-            out = trainer.ddp_model(batch["inputs"], key, batch.get("present"))
+            out = trainer.ddp_model(
+                batch["inputs"],
+                key,
+                batch.get("present"),
+                batch.get("masks"),
+                batch.get("clip_index"),
+            )
         loss = t.kind.loss(out.float(), y, spec=t.spec) * trainer.task_weights[key]
         return StepOutput(loss=loss, n=len(y))
 

@@ -21,7 +21,7 @@ from climb.core.errors import ClimbError
 from climb.fetch.archive import is_archive_name
 from climb.fetch.config import FetchConfig
 from climb.fetch.credentials import Credentials
-from climb.fetch.engine import AccessError
+from climb.fetch.engine import AccessError, json_answer
 from climb.fetch.manifest import clean_url
 from climb.fetch.sources.base import AccessInfo, Context, SourcePlugin, select
 from climb.fetch.types import Checksum, RemoteFile
@@ -83,7 +83,12 @@ class GitHub(SourcePlugin):
                 on_error=hook,
                 what=f"the release {ref} of {repo_id}",
             )
-            assets = {a["name"]: a for a in resp.json().get("assets", [])}
+            release = json_answer(resp, f"the release {ref} of {repo_id}", dict)
+            assets = {
+                a["name"]: a
+                for a in release.get("assets") or []
+                if isinstance(a, dict) and a.get("name")
+            }
             names = sorted(select(list(assets), tuple(releases)))
             if not names:
                 raise ClimbError(

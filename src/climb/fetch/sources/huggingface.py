@@ -16,7 +16,7 @@ from climb.card import DatasetCard, Source
 from climb.core.errors import ClimbError
 from climb.fetch.config import FetchConfig
 from climb.fetch.credentials import Credentials
-from climb.fetch.engine import AccessError
+from climb.fetch.engine import AccessError, json_answer
 from climb.fetch.manifest import clean_url
 from climb.fetch.sources.base import AccessInfo, Context, SourcePlugin, select
 from climb.fetch.types import Checksum, RemoteFile
@@ -75,10 +75,12 @@ class HuggingFace(SourcePlugin):
         )
         items: list[dict] = []  # type: ignore[type-arg]
         while url:
-            resp = ctx.engine.request(
-                "GET", url, auth=auth, on_error=hook, what=f"the file list of {source.describe()}"
+            what = f"the file list of {source.describe()}"
+            resp = ctx.engine.request("GET", url, auth=auth, on_error=hook, what=what)
+            page = json_answer(resp, what, list)
+            items.extend(
+                i for i in page if isinstance(i, dict) and i.get("type") == "file" and i.get("path")
             )
-            items.extend(i for i in resp.json() if i.get("type") == "file")
             nxt = resp.links.get("next", {}).get("url")
             url = str(resp.url.join(nxt)) if nxt else None
         by_path = {i["path"]: i for i in items}

@@ -17,8 +17,8 @@ import httpx
 from climb.card import DatasetCard, Source
 from climb.core.errors import ClimbError
 from climb.fetch.config import FetchConfig
-from climb.fetch.credentials import Credentials, require_secure
-from climb.fetch.engine import AccessError, Engine
+from climb.fetch.credentials import Credentials
+from climb.fetch.engine import AccessError, Engine, json_answer
 from climb.fetch.manifest import clean_url
 from climb.fetch.sources.base import AccessInfo, Context, SourcePlugin, select
 from climb.fetch.types import RemoteFile
@@ -80,7 +80,8 @@ def _list(engine: Engine, url: str, auth: httpx.Auth, hook: Any, what: str) -> l
     token = ""
     for _ in range(1000):
         params = {"pageToken": token} if token else None
-        data = engine.request("GET", url, auth=auth, params=params, on_error=hook, what=what).json()
+        resp = engine.request("GET", url, auth=auth, params=params, on_error=hook, what=what)
+        data = json_answer(resp, what, (list, dict))
         if isinstance(data, list):
             return data
         if data.get("errorMessage"):
@@ -103,7 +104,6 @@ class Kaggle(SourcePlugin):
         cred = ctx.credentials.require(
             "kaggle", why="Kaggle downloads need an account", where=f"dataset {ctx.card.key}"
         )
-        require_secure(base, "kaggle")
         auth = cred.auth()
         hook = _hook(source)
         desc = source.describe()

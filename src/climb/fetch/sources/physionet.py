@@ -19,7 +19,7 @@ from climb import __version__
 from climb.card import DatasetCard, Source
 from climb.core.errors import ClimbError
 from climb.fetch.config import FetchConfig
-from climb.fetch.credentials import Credential, Credentials, require_secure
+from climb.fetch.credentials import Credential, Credentials
 from climb.fetch.engine import AccessError, looks_like_html
 from climb.fetch.manifest import clean_url
 from climb.fetch.sources.base import AccessInfo, Context, SourcePlugin, select
@@ -107,8 +107,6 @@ class PhysioNet(SourcePlugin):
                 why=f"{slug} is a {ctx.card.access}-access PhysioNet project",
                 where=f"dataset {ctx.card.key}",
             )
-        if cred is not None:
-            require_secure(base, "physionet")
         auth = cred.auth() if cred else None
         headers = {"User-Agent": USER_AGENT}
         hook = self._hook(source, cred)

@@ -16,6 +16,7 @@ from climb.card import DatasetCard, Source
 from climb.core.errors import ClimbError
 from climb.fetch.config import FetchConfig
 from climb.fetch.credentials import Credentials
+from climb.fetch.engine import json_answer
 from climb.fetch.manifest import clean_url
 from climb.fetch.sources.base import AccessInfo, Context, SourcePlugin, select
 from climb.fetch.types import RemoteFile
@@ -61,8 +62,8 @@ class TCIA(SourcePlugin):
                 "https://www.cancerimagingarchive.net/browse-collections/",
             )
         series = {}
-        for s in resp.json():
-            uid = s.get("SeriesInstanceUID")
+        for s in json_answer(resp, f"the series of TCIA {source.id}", list):
+            uid = s.get("SeriesInstanceUID") if isinstance(s, dict) else None
             if uid:
                 series[f"{_safe(str(s.get('PatientID') or 'unknown'))}/{_safe(uid)}"] = s
         chosen = sorted(select(list(series), source.include))

@@ -11,7 +11,7 @@ from climb.core.errors import ClimbError
 from climb.fetch.archive import is_archive_name
 from climb.fetch.config import FetchConfig
 from climb.fetch.credentials import Credentials
-from climb.fetch.engine import AccessError
+from climb.fetch.engine import AccessError, json_answer
 from climb.fetch.manifest import clean_url
 from climb.fetch.sources.base import AccessInfo, Context, SourcePlugin, select
 from climb.fetch.types import Checksum, RemoteFile
@@ -55,7 +55,7 @@ class Zenodo(SourcePlugin):
             on_error=hook,
             what=f"Zenodo record {rid}",
         )
-        entries = resp.json().get("files") or []
+        entries = json_answer(resp, f"Zenodo record {rid}", dict).get("files") or []
         if isinstance(entries, dict):  # some API versions nest them: {"entries": {...}}
             entries = list((entries.get("entries") or {}).values())
         by_key = {}
