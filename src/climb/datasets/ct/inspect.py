@@ -28,7 +28,7 @@ class INSPECT(Dataset):
         ),
         modalities=(
             Modality(
-                name="ctpa",
+                name="ct",
                 kind="volume",
                 shape=None,
                 axes=("slice", "height", "width"),

@@ -20,7 +20,7 @@ class LNDb(Dataset):
         ),
         modalities=(
             Modality(
-                name="ct_window",
+                name="ct",
                 kind="volume",
                 shape=(24, 256, 256),
                 axes=("slice", "height", "width"),

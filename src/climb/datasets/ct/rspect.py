@@ -32,16 +32,17 @@ class RSPECT(Dataset):
         ),
         modalities=(
             Modality(
-                name="ct_slice",
-                kind="image",
+                name="ct",
+                kind="volume",
                 shape=None,
-                axes=("height", "width"),
+                axes=("slice", "height", "width"),
                 unit="HU",
                 dtype="int16",
                 description=(
-                    "One axial DICOM slice (train/<StudyInstanceUID>/<SeriesInstanceUID>/"
-                    "<SOPInstanceUID>.dcm, typically 512x512). CLIMB windows it (width 700, "
-                    "level 80), applies CLAHE and saves a JPEG."
+                    "Axial DICOM slices (train/<StudyInstanceUID>/<SeriesInstanceUID>/"
+                    "<SOPInstanceUID>.dcm, typically 512x512); climb stores one volume per study, "
+                    "ordered by ImagePositionPatient. CLIMB windows each slice (width 700, level "
+                    "80), applies CLAHE and saves a JPEG."
                 ),
             ),
         ),

@@ -20,7 +20,7 @@ class COVIDUS(Dataset):
         ),
         modalities=(
             Modality(
-                name="lung_ultrasound",
+                name="video",
                 kind="video",
                 shape=None,
                 axes=("frame", "height", "width", "channel"),

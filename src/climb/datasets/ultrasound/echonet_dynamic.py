@@ -20,7 +20,7 @@ class EchoNetDynamic(Dataset):
         ),
         modalities=(
             Modality(
-                name="echo",
+                name="video",
                 kind="video",
                 shape=(None, 112, 112, 3),
                 axes=("frame", "height", "width", "channel"),
