@@ -80,6 +80,7 @@ def test_tuab_prepare_labels_splits_and_quarantine(tuab_root: tuple[Path, dict[s
         "stride_s": 10.0,
     }
     assert any("FP1-F7" in n and "0.1 µV" in n for n in meta["notes"])
+    assert any("val = 20% of the train subjects" in n and "seed 0" in n for n in meta["notes"])
 
 
 def test_tuab_values_match_hand_computation(tuab_root: tuple[Path, dict[str, str]]) -> None:

@@ -133,13 +133,20 @@ class EegAdapter(BaseAdapter):
 
     def summary_notes(self, raw_dir: Path, options: Any) -> list[str]:
         d = self.protocol.describe()
+        split = []
+        if getattr(options, "splits", None) == "official":
+            split = [
+                "official split: eval -> test; val = 20% of the train subjects (seeded with "
+                f"seed {options.seed}, stratified by label), the rest train"
+            ]
         return [
+            *split,
             f"EEG protocol: montage {d['montage']} ({', '.join(d['channels'])}); resampled to "
             f"{FS:g} Hz (scipy.signal.resample_poly); band-pass "
             f"{self.bandpass + ' Hz' if self.bandpass != 'off' else 'off'}; notch "
             f"{str(self.notch) + ' Hz' if self.notch != 'off' else 'off'}; unit µV; stored as "
             f"int16 at {EEG_STEP_UV:g} µV (error <= {EEG_STEP_UV / 2:g} µV, clipped beyond "
-            f"±{CLIP_UV:g} µV, counted in clipped_samples)"
+            f"±{CLIP_UV:g} µV, counted in clipped_samples)",
         ]
 
     # ---------------------------------------------------------------- recordings
