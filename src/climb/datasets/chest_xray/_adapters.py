@@ -20,12 +20,9 @@ from climb.datasets._imaging import (
     read_table,
     ref,
 )
+from climb.labels import get_label_space
 
-CHEXPERT14: tuple[str, ...] = (
-    "No Finding", "Enlarged Cardiomediastinum", "Cardiomegaly", "Lung Opacity", "Lung Lesion",
-    "Edema", "Consolidation", "Pneumonia", "Atelectasis", "Pneumothorax", "Pleural Effusion",
-    "Pleural Other", "Fracture", "Support Devices",
-)  # fmt: skip
+CHEXPERT14: tuple[str, ...] = get_label_space("chexpert14").names
 #: CLIMB's CHEXPERT_LABELS_IDX (chexpert_full.py): position 0 reads Atelectasis (BUG)
 CLIMB_CHEXPERT_IDX: tuple[int, ...] = (8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
 UNCERTAINTY = ("uzeros", "uones", "uignore")

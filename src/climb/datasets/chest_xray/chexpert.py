@@ -4,24 +4,10 @@ report-derived labels including uncertainty (Stanford AIMI, research-use agreeme
 from __future__ import annotations
 
 from climb.card import DatasetCard, Discrepancy, Licence, Modality, Source, Task
+from climb.labels import get_label_space
 from climb.registry import Dataset, register_dataset
 
-CHEXPERT14 = (
-    "No Finding",
-    "Enlarged Cardiomediastinum",
-    "Cardiomegaly",
-    "Lung Opacity",
-    "Lung Lesion",
-    "Edema",
-    "Consolidation",
-    "Pneumonia",
-    "Atelectasis",
-    "Pneumothorax",
-    "Pleural Effusion",
-    "Pleural Other",
-    "Fracture",
-    "Support Devices",
-)
+CHEXPERT14: tuple[str, ...] = get_label_space("chexpert14").names
 
 
 @register_dataset

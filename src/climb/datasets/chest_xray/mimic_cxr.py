@@ -4,24 +4,10 @@ Deaconess Medical Center, with CheXpert-labeler labels (PhysioNet, credentialed)
 from __future__ import annotations
 
 from climb.card import DatasetCard, Discrepancy, Licence, Modality, Source, Task
+from climb.labels import get_label_space
 from climb.registry import Dataset, register_dataset
 
-CHEXPERT14 = (
-    "No Finding",
-    "Enlarged Cardiomediastinum",
-    "Cardiomegaly",
-    "Lung Opacity",
-    "Lung Lesion",
-    "Edema",
-    "Consolidation",
-    "Pneumonia",
-    "Atelectasis",
-    "Pneumothorax",
-    "Pleural Effusion",
-    "Pleural Other",
-    "Fracture",
-    "Support Devices",
-)
+CHEXPERT14: tuple[str, ...] = get_label_space("chexpert14").names
 # Column order of mimic-cxr-2.0.0-chexpert.csv.gz, which is CLIMB's label-index order.
 MIMIC_CSV_ORDER = (
     "Atelectasis",

@@ -4,6 +4,7 @@ labelled by radiologists with 22 local findings and 6 global diagnoses (PhysioNe
 from __future__ import annotations
 
 from climb.card import DatasetCard, Discrepancy, Licence, Modality, Source, Task
+from climb.labels import get_label_space
 from climb.registry import Dataset, register_dataset
 
 # Label columns of annotations/image_labels_{train,test}.csv, from 'Aortic enlargement' onward:
@@ -38,22 +39,7 @@ VINDR28 = (
     "Other diseases",
     "No finding",
 )
-CHEXPERT14 = (
-    "No Finding",
-    "Enlarged Cardiomediastinum",
-    "Cardiomegaly",
-    "Lung Opacity",
-    "Lung Lesion",
-    "Edema",
-    "Consolidation",
-    "Pneumonia",
-    "Atelectasis",
-    "Pneumothorax",
-    "Pleural Effusion",
-    "Pleural Other",
-    "Fracture",
-    "Support Devices",
-)
+CHEXPERT14: tuple[str, ...] = get_label_space("chexpert14").names
 
 
 @register_dataset

@@ -33,8 +33,9 @@ from climb.core.adapter import BaseAdapter, PrepareOptions, RecordError
 from climb.core.schema import FieldSpec, quantize
 from climb.io.signal import STANDARD_LEADS, fit_length, flat_leads, lead_order, resample
 from climb.io.wfdb import WfdbReadError, WfdbRecord, read_record
+from climb.labels import get_label_space
 
-ECG7: tuple[str, ...] = ("normal", "cd", "mi", "sttc", "other", "afib", "hyp")
+ECG7: tuple[str, ...] = get_label_space("ecg7").names
 FS = 500
 SECONDS = 10
 LENGTH = FS * SECONDS

@@ -4,9 +4,10 @@ released in the PhysioNet/CinC Challenge 2020."""
 from __future__ import annotations
 
 from climb.card import DatasetCard, Discrepancy, Licence, Modality, Source, Task
+from climb.labels import get_label_space
 from climb.registry import Dataset, register_dataset
 
-ECG7 = ("normal", "cd", "mi", "sttc", "other", "afib", "hyp")
+ECG7: tuple[str, ...] = get_label_space("ecg7").names
 
 
 @register_dataset
