@@ -154,19 +154,37 @@ def test_workers_same_batches_as_in_process(synth_store: Path, mf_store: Path) -
         _same(kept, ref)
         tail = list(make_loader(ds, 5, seed=4, epoch=1, start_batch=3, num_workers=2))
         _same(tail, ref[3:])
-        # batches dropped as soon as used: slots are reused (the pool stays small)
+        other = list(make_loader(ds, 5, seed=4, epoch=2, num_workers=2))  # the next epoch
+        _same(other, list(make_loader(ds, 5, seed=4, epoch=2, prefetch=0)))
+        # batches dropped as soon as used: the slots freed above are reused, none are added
+        del kept, tail, other
+        gc.collect()
         it = iter(make_loader(ds, 5, seed=4, epoch=1, num_workers=2, prefetch=1))
         assert isinstance(it, WorkerIterator)
+        n_slots = len(it._slots)
         for r, b in zip(ref, it, strict=True):
             _same([b], [r])
             del b
-        assert len(it._slots) <= it.window + 2
-        assert _wait_for(lambda it=it: not any(p.is_alive() for p in it._procs))
+        assert len(it._slots) == n_slots
+
+
+def test_workers_persist_across_epochs_and_end_with_the_dataset(synth_store: Path) -> None:
+    ds = StoreDataset(synth_store, split="train", tasks="ml")
+    it = iter(make_loader(ds, 4, num_workers=2, epoch=0))
+    next(it)
+    procs = list(it._procs)  # type: ignore[attr-defined]
+    del it  # an unfinished pass: what is still due is collected, the pool is reused
+    it2 = iter(make_loader(ds, 4, num_workers=2, epoch=1))
+    assert [p.pid for p in it2._procs] == [p.pid for p in procs]  # type: ignore[attr-defined]
+    got = [b["index"] for b in it2]
+    assert torch.equal(torch.cat(got).sort().values, torch.arange(len(ds)))
+    del it2, ds, got
+    assert _wait_for(lambda: not any(p.is_alive() for p in procs))
 
 
 def test_workers_stop_on_drop_and_report_errors(synth_store: Path) -> None:
     ds = StoreDataset(synth_store, split="train", tasks="ml")
-    it = iter(make_loader(ds, 4, num_workers=2))
+    it = iter(make_loader(ds, 4, num_workers=2, persistent_workers=False))
     next(it)
     procs = list(it._procs)  # type: ignore[attr-defined]
     assert all(p.is_alive() for p in procs)
@@ -185,6 +203,10 @@ def test_workers_stop_on_drop_and_report_errors(synth_store: Path) -> None:
         for _ in it2:
             pass
     procs = list(it2._procs)  # type: ignore[attr-defined]
+    # the pool survives a reading error (it answered), and goes with its dataset
+    again = list(make_loader(bad, 4, num_workers=2, shuffle=False, start_batch=2))
+    assert len(again) == len(make_loader(bad, 4)) - 2
+    del it2, bad
     assert _wait_for(lambda: not any(p.is_alive() for p in procs))
 
 

@@ -383,16 +383,22 @@ class StoreDataset(Dataset[dict[str, Any]]):
         return state
 
     def _raw_reader(self, field: str) -> Any:
-        """A :class:`ChunkRows` for ``field`` that copies the stored integers unscaled."""
+        """A reader of ``field``'s stored integers, unscaled: ``preadv`` straight into the
+        batch where the byte order is native (climb.data._rawread), else a :class:`ChunkRows`
+        that copies them."""
         if field not in self._raw_readers:
+            from climb.data._rawread import PreadRows
             from climb.store.reader import ChunkRows
 
             d = self._store().direct_reader(field)
-            stored = d.disk_dtype.newbyteorder("=")
-            self._raw_readers[field] = ChunkRows(
-                d.path, shape=d.shape, chunk_rows=d.chunk_rows, dtype=stored,
-                disk_dtype=d.disk_dtype, fill=np.zeros((), dtype=stored), key=d._key,
-            )  # fmt: skip
+            if PreadRows.usable(d):
+                self._raw_readers[field] = PreadRows(d)
+            else:
+                stored = d.disk_dtype.newbyteorder("=")
+                self._raw_readers[field] = ChunkRows(
+                    d.path, shape=d.shape, chunk_rows=d.chunk_rows, dtype=stored,
+                    disk_dtype=d.disk_dtype, fill=np.zeros((), dtype=stored), key=d._key,
+                )  # fmt: skip
         return self._raw_readers[field]
 
     def read_field(
@@ -417,7 +423,7 @@ class StoreDataset(Dataset[dict[str, Any]]):
         st = self._store()
         direct = st.direct_reader(field)
         if direct is not None:
-            if field in self.raw_specs and self.raw_specs[field]["scale"] != 1.0:
+            if field in self.raw_specs:
                 direct = self._raw_reader(field)
             idx = self.array_index[positions]
             rows = idx if keep_order else np.sort(idx, kind="stable")
@@ -565,7 +571,7 @@ class StoreDataset(Dataset[dict[str, Any]]):
         }
         if pending:
             batch[PENDING_KEY] = pending
-        else:
+        elif any(v is not None for v in self.present.values()):
             _zero_absent(batch)
         return batch
 

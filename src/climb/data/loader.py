@@ -11,7 +11,8 @@ that overlaps reading with the caller's compute:
   run when the batch is handed over, in batch order, so they draw from torch's global RNG
   exactly as without prefetching. ``prefetch=0``: read in the caller's thread.
 - ``num_workers=N``: N worker processes that hand batches over through reused shared memory
-  (climb.data.workers), not the DataLoader's fresh segment per tensor per batch.
+  (climb.data.workers), not the DataLoader's fresh segment per tensor per batch; they serve
+  every epoch of the dataset (``persistent_workers=False``: one pass).
 - ``backend="torch"``: ``torch.utils.data.DataLoader`` as before (``prefetch`` = its
   ``prefetch_factor``).
 
@@ -217,8 +218,10 @@ class BatchLoader(Iterable[dict[str, Any]]):
         prefetch: int = 2,
         pin_memory: bool = False,
         seed: int = 0,
+        persistent_workers: bool = True,
     ) -> None:
         self.dataset = dataset
+        self.persistent_workers = bool(persistent_workers)
         self.sampler = sampler
         self.num_workers = int(num_workers)
         self.prefetch = int(prefetch)
@@ -243,6 +246,7 @@ class BatchLoader(Iterable[dict[str, Any]]):
                 seed=self.seed,
                 first=first,
                 pin_memory=self.pin_memory,
+                persistent=self.persistent_workers,
             )
         if self.prefetch > 0:
             return PrefetchIterator(self.dataset, requests, self.prefetch, self.pin_memory)
@@ -267,11 +271,14 @@ def make_loader(
     start_batch: int = 0,
     prefetch: int = 2,
     backend: str = "climb",
+    persistent_workers: bool = True,
 ) -> BatchLoader | DataLoader[Any]:
     """Whole batches read chunk-by-chunk by the dataset, prepared while the caller computes.
 
     ``prefetch``: batches read ahead (in-process: by a background thread; ``0`` = none; with
-    workers: per worker). ``num_workers``: worker processes (shared-memory hand-over).
+    workers: per worker). ``num_workers``: worker processes (shared-memory hand-over); with
+    ``persistent_workers`` (default) the same processes serve the next epochs of this dataset
+    (they keep the dataset as it was when they started) and end when the dataset is freed.
     ``pin_memory``: page-locked batches (CUDA only) for :func:`to_device`'s non-blocking
     copies. ``backend="torch"``: a plain ``torch.utils.data.DataLoader`` instead.
     """
@@ -305,6 +312,7 @@ def make_loader(
             prefetch=prefetch,
             pin_memory=pin_memory,
             seed=seed * 1_000_003 + epoch,
+            persistent_workers=persistent_workers,
         )
     # an own generator: creating an iterator must not consume the global torch RNG (which
     # drives dropout), or a resumed run would diverge from an uninterrupted one

@@ -113,18 +113,18 @@ class _Arena:
         return self.cap > 0 and self.ptr <= p < self.ptr + self.cap
 
 
-def _worker(wid: int, dataset: Any, slots: dict[int, torch.Tensor], conn: Any, seed: int) -> None:
+def _worker(wid: int, dataset: Any, slots: dict[int, torch.Tensor], conn: Any) -> None:
     torch.set_num_threads(1)
     with contextlib.suppress(KeyboardInterrupt, EOFError, BrokenPipeError):
         while True:
             msg = conn.recv()
             if msg is None:
                 return
-            i, positions, epoch, slot_id, new_slot = msg
+            i, positions, epoch, slot_id, new_slot, batch_rng = msg
             if new_slot is not None:
                 slots[slot_id] = new_slot
             try:
-                torch.default_generator.manual_seed(batch_seed(seed, epoch, i))
+                torch.default_generator.manual_seed(batch_rng)
                 arena = _Arena(slots.get(slot_id))
                 b = dataset.get_batch(positions, keep_order=False, epoch=epoch, alloc=arena)
                 big: list[torch.Tensor] = []
@@ -166,6 +166,101 @@ def _clone_from(obj: Any, arena: _Arena) -> Any:
     return obj
 
 
+class WorkerPool:
+    """Worker processes and their shared-memory slots, kept across passes (epochs) of one
+    dataset when ``persistent`` (the processes keep the dataset as it was when they started)."""
+
+    def __init__(self, num_workers: int) -> None:
+        self.num_workers = int(num_workers)
+        self.procs: list[Any] = []
+        self.conns: list[Any] = []
+        self.slots: dict[int, torch.Tensor] = {}
+        self.free: deque[int] = deque()
+        self.known: list[set[int]] = [set() for _ in range(self.num_workers)]
+        self.pending = [0] * self.num_workers  # tasks sent, answers not yet received
+        self.cap = 0
+        self.busy = False
+        self._finalizer: Any = None
+
+    @property
+    def started(self) -> bool:
+        return bool(self.procs)
+
+    def alive(self) -> bool:
+        return all(p.is_alive() for p in self.procs)
+
+    def new_slot(self) -> int:
+        k = max(self.slots, default=-1) + 1
+        self.slots[k] = torch.empty(self.cap, dtype=torch.uint8).share_memory_()
+        return k
+
+    def start(self, dataset: Any, cap: int, n_slots: int) -> None:
+        import torch.multiprocessing as tmp
+
+        self.cap = cap
+        for _ in range(n_slots):
+            self.free.append(self.new_slot())
+        methods = tmp.get_all_start_methods()
+        ctx = tmp.get_context("fork" if "fork" in methods else "spawn")
+        for w in range(self.num_workers):
+            here, there = ctx.Pipe(duplex=True)
+            p = ctx.Process(
+                target=_worker,
+                args=(w, dataset, dict(self.slots), there),
+                daemon=True,
+                name=f"climb-loader-{w}",
+            )
+            p.start()
+            there.close()
+            self.procs.append(p)
+            self.conns.append(here)
+            self.known[w] = set(self.slots)
+        self._finalizer = weakref.finalize(self, _shutdown, self.procs, self.conns)
+
+    def send(self, w: int, msg: Any) -> None:
+        self.conns[w].send(msg)
+        self.pending[w] += 1
+
+    def drain(self, timeout: float = 60.0) -> bool:
+        """Collect the answers still due (a pass closed early); their slots return to the pool.
+        ``False`` if a worker did not answer (then the pool must not be reused)."""
+        for w in range(self.num_workers):
+            while self.pending[w] > 0:
+                if not self.conns[w].poll(timeout):
+                    return False
+                try:
+                    _i, _kind, slot_id, _payload, _extra = self.conns[w].recv()
+                except (EOFError, OSError):
+                    return False
+                self.pending[w] -= 1
+                self.free.append(slot_id)
+        return True
+
+    def close(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+
+
+#: persistent pools: dataset -> {num_workers: pool} (weak: a dataset's pools go with it)
+_POOLS: weakref.WeakKeyDictionary[Any, dict[int, WorkerPool]] = weakref.WeakKeyDictionary()
+
+
+def _acquire(dataset: Any, num_workers: int, persistent: bool) -> WorkerPool:
+    pools = _POOLS.setdefault(dataset, {}) if persistent else {}
+    pool = pools.get(num_workers)
+    if pool is not None and not pool.busy and pool.alive():
+        pool.busy = True
+        return pool
+    if pool is not None and not pool.busy:  # a worker died: start over
+        pool.close()
+        pools.pop(num_workers, None)
+    pool = WorkerPool(num_workers)
+    pool.busy = True
+    if persistent and num_workers not in pools:
+        pools[num_workers] = pool
+    return pool
+
+
 class WorkerIterator(Iterator[dict[str, Any]]):
     """One pass over ``requests`` (``(positions, epoch)`` per batch) read by worker processes."""
 
@@ -180,9 +275,8 @@ class WorkerIterator(Iterator[dict[str, Any]]):
         first: int = 0,
         pin_memory: bool = False,
         timeout: float = 300.0,
+        persistent: bool = True,
     ) -> None:
-        import torch.multiprocessing as tmp
-
         self.dataset = dataset
         self.requests = list(requests)
         self.first = int(first)  # batch number of requests[0] in its epoch (seeds)
@@ -191,47 +285,34 @@ class WorkerIterator(Iterator[dict[str, Any]]):
         self.seed = int(seed)
         self.pin = pin_memory and torch.cuda.is_available()
         self.timeout = float(timeout)
+        self.persistent = persistent
         self._sent = 0
         self._next = 0
         self._done: dict[int, Any] = {}
-        self._free: deque[int] = deque()
-        self._slots: dict[int, torch.Tensor] = {}
-        self._known: list[set[int]] = [set() for _ in range(self.num_workers)]
         self._closed = False
         self._procs: list[Any] = []
+        self._pool: WorkerPool | None = None
         if not self.requests:
             self._closed = True
             return
-        # the first batch is read here: it sizes the slots and is served as batch 0
-        pos0, ep0 = self.requests[0]
-        b0 = self._read_here(pos0, ep0, self.first)
-        self._done[0] = ("here", b0)
-        self._sent = 1
-        big: list[torch.Tensor] = []
-        _flatten(b0, big)
-        self._cap = max(_ALIGN, int(_layout(big)[1] * 1.25) + _ALIGN)
-        n_slots = self.window + 1
-        for k in range(n_slots):
-            self._slots[k] = torch.empty(self._cap, dtype=torch.uint8).share_memory_()
-            self._free.append(k)
-        methods = tmp.get_all_start_methods()
-        ctx = tmp.get_context("fork" if "fork" in methods else "spawn")
-        self._conns: list[Any] = []
-        for w in range(self.num_workers):
-            here, there = ctx.Pipe(duplex=True)
-            p = ctx.Process(
-                target=_worker,
-                args=(w, dataset, dict(self._slots), there, self.seed),
-                daemon=True,
-                name=f"climb-loader-{w}",
-            )
-            p.start()
-            there.close()
-            self._procs.append(p)
-            self._conns.append(here)
-            self._known[w] = set(self._slots)
-        # close the workers when this iterator is dropped without being exhausted
-        self._finalizer = weakref.finalize(self, _shutdown, self._procs, self._conns)
+        pool = _acquire(dataset, self.num_workers, persistent)
+        self._pool = pool
+        self._finalizer = weakref.finalize(self, _release_pool, pool, persistent)
+        if not pool.started:
+            # the first batch is read here: it sizes the slots and is served as batch 0
+            pos0, ep0 = self.requests[0]
+            b0 = self._read_here(pos0, ep0, self.first)
+            self._done[0] = ("here", b0)
+            self._sent = 1
+            big: list[torch.Tensor] = []
+            _flatten(b0, big)
+            pool.start(dataset, max(_ALIGN, int(_layout(big)[1] * 1.25) + _ALIGN), self.window + 1)
+        self._procs = pool.procs
+
+    # compatibility views of the pool (tests look at them)
+    @property
+    def _slots(self) -> dict[int, torch.Tensor]:
+        return self._pool.slots if self._pool is not None else {}
 
     def _read_here(self, positions: np.ndarray, epoch: int, i: int) -> dict[str, Any]:
         state = torch.random.get_rng_state()
@@ -242,36 +323,35 @@ class WorkerIterator(Iterator[dict[str, Any]]):
             torch.random.set_rng_state(state)
 
     # ------------------------------------------------------------------ dispatch
-    def _release(self, slot_id: int) -> None:
-        self._free.append(slot_id)
-
     def _dispatch(self) -> None:
+        pool = self._pool
+        assert pool is not None
         while self._sent < len(self.requests) and self._sent < self._next + self.window:
-            if self._free:
-                slot_id = self._free.popleft()
-            else:  # every slot is held by the consumer: grow the pool
-                slot_id = max(self._slots) + 1
-                self._slots[slot_id] = torch.empty(self._cap, dtype=torch.uint8).share_memory_()
-            w = self._sent % self.num_workers
-            slot = self._slots[slot_id]
-            if slot.numel() < self._cap:  # enlarged after a batch that did not fit
-                slot = torch.empty(self._cap, dtype=torch.uint8).share_memory_()
-                self._slots[slot_id] = slot
-                for k in self._known:
+            slot_id = pool.free.popleft() if pool.free else pool.new_slot()
+            slot = pool.slots[slot_id]
+            if slot.numel() < pool.cap:  # enlarged after a batch that did not fit
+                pool.slots[slot_id] = slot = torch.empty(
+                    pool.cap, dtype=torch.uint8
+                ).share_memory_()
+                for k in pool.known:
                     k.discard(slot_id)
-            new = None if slot_id in self._known[w] else slot
-            self._known[w].add(slot_id)
+            w = self._sent % self.num_workers
+            new = None if slot_id in pool.known[w] else slot
+            pool.known[w].add(slot_id)
             pos, ep = self.requests[self._sent]
-            self._conns[w].send((self.first + self._sent, pos, ep, slot_id, new))
+            i = self.first + self._sent
+            pool.send(w, (i, pos, ep, slot_id, new, batch_seed(self.seed, ep, i)))
             self._sent += 1
 
     def _wait(self, k: int) -> Any:
-        """Batch ``k``: the next message of worker ``k % N`` (each answers in order)."""
+        """Batch ``k``: the next answer of worker ``k % N`` (each answers in order)."""
         import time
 
+        pool = self._pool
+        assert pool is not None
         start = time.monotonic()
         w = k % self.num_workers
-        conn, proc = self._conns[w], self._procs[w]
+        conn, proc = pool.conns[w], pool.procs[w]
         while k not in self._done:
             broken = False
             if conn.poll(1.0):
@@ -280,24 +360,32 @@ class WorkerIterator(Iterator[dict[str, Any]]):
                 except (EOFError, OSError):
                     broken = True  # the worker's end is closed: it exited
                 else:
+                    pool.pending[w] -= 1
                     self._done[i - self.first] = (kind, slot_id, payload, extra)
                     continue
             if broken or not proc.is_alive():
                 proc.join(timeout=1)
                 code = proc.exitcode
-                self.close()
+                self._fail()
                 raise ClimbError(
                     f"loader worker {proc.name} died (exit code {code})",
                     fix="out of memory? run with num_workers=0 (in-process, prefetching thread) "
                     "or fewer workers",
                 )
             if time.monotonic() - start > self.timeout:
-                self.close()
+                self._fail()
                 raise ClimbError(
                     f"no batch from the loader's workers in {self.timeout:.0f} s",
                     fix="run with num_workers=0 to see what the reading does in the main process",
                 )
         return self._done.pop(k)
+
+    def _fail(self) -> None:
+        """A broken pool: shut it down instead of returning it."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.busy = False
+        self.close()
 
     # ------------------------------------------------------------------ iteration
     def __iter__(self) -> WorkerIterator:
@@ -307,6 +395,8 @@ class WorkerIterator(Iterator[dict[str, Any]]):
         if self._closed or self._next >= len(self.requests):
             self.close()
             raise StopIteration
+        pool = self._pool
+        assert pool is not None
         self._dispatch()
         k = self._next
         got = self._wait(k)
@@ -315,7 +405,7 @@ class WorkerIterator(Iterator[dict[str, Any]]):
             return self._pinned(got[1])
         kind, slot_id, payload, extra = got
         if kind == "err":
-            self._release(slot_id)
+            pool.free.append(slot_id)
             self.close()
             exc = None
             if payload is not None:
@@ -325,17 +415,17 @@ class WorkerIterator(Iterator[dict[str, Any]]):
                 raise exc
             raise RuntimeError(f"loader worker failed on batch {k}:\n{extra}")
         if kind == "own":  # did not fit: enlarge the slots from now on
-            self._cap = max(self._cap, int(extra * 1.25) + _ALIGN)
-            self._release(slot_id)
+            pool.cap = max(pool.cap, int(extra * 1.25) + _ALIGN)
+            pool.free.append(slot_id)
             return self._pinned(payload)
-        slot = self._slots[slot_id]
+        slot = pool.slots[slot_id]
         base = slot.numpy()  # a fresh ndarray object: the tensors below keep it alive
         views = []
         for off, dt, shape in extra:
             dtype = getattr(torch, dt)
             n = int(np.prod(shape, dtype=np.int64)) * torch.empty((), dtype=dtype).element_size()
             views.append(torch.from_numpy(base[off : off + n]).view(dtype).view(shape))
-        weakref.finalize(base, self._free.append, slot_id)
+        weakref.finalize(base, pool.free.append, slot_id)
         del base
         return self._pinned(_unflatten(payload, views))
 
@@ -350,12 +440,21 @@ class WorkerIterator(Iterator[dict[str, Any]]):
         return len(self.requests) - self._next
 
     def close(self) -> None:
+        """End the pass: collect what is still due, hand the pool back (or shut it down)."""
         if self._closed:
             return
         self._closed = True
         fin = getattr(self, "_finalizer", None)
         if fin is not None:
             fin()
+
+
+def _release_pool(pool: WorkerPool, persistent: bool) -> None:
+    if persistent and pool.alive() and pool.drain():
+        pool.busy = False
+        return
+    pool.close()
+    pool.busy = False
 
 
 def _shutdown(procs: list[Any], conns: list[Any]) -> None:
