@@ -14,6 +14,8 @@
     <mirror>/github/DDVD233/CLIMB/0f767b1/src/datasets/ecg/*_splits.csv   CLIMB's split files
     <mirror>/manual/chexpert/CheXpert-v1.0/   train.csv, valid.csv, train|valid/patient*/study*/*.jpg
     <mirror>/manual/tuab/edf/{train,eval}/{normal,abnormal}/01_tcp_ar/*.edf   TUAB (EDF, TUH labels)
+    <mirror>/manual/echonet_dynamic/EchoNet-Dynamic/   FileList.csv, VolumeTracings.csv, Videos/*.avi
+    <mirror>/manual/inspect/                  CTPA/*.nii.gz, Final_Impressions_labels.csv (int16 HU)
 
 Every dataset has class-dependent signal (see :mod:`climb.demo.ecg`, :mod:`climb.demo.images`),
 realistic nuisances, several samples per patient where the real layout has patient ids, and a
@@ -36,6 +38,7 @@ import numpy as np
 from climb.demo import ecg as E
 from climb.demo import eeg as EEG
 from climb.demo import images as I
+from climb.demo import video as V
 from climb.labels import get_label_space
 
 ECG7 = tuple(c.name for c in get_label_space("ecg7").classes)
@@ -70,12 +73,14 @@ class CorpusSizes:
     busi: int = 240
     brain_tumor: int = 240
     tuab: int = 12  # subjects (one 24-s EDF each)
+    echonet: int = 20  # 112x112 AVI videos of 20 frames
+    inspect: int = 12  # CTPA NIfTI volumes of 12 x 48 x 48
 
     @classmethod
     def quick(cls) -> CorpusSizes:
         return cls(
             ptbxl=120, cpsc2018=100, georgia=150, chexpert_patients=50, busi=90, brain_tumor=120,
-            tuab=8,
+            tuab=8, echonet=15, inspect=8,
         )  # fmt: skip
 
 
@@ -474,8 +479,19 @@ def _tuab(root: Path, subjects: int, seed: int, summary: dict[str, Any]) -> None
     }
 
 
+def _echonet_inspect(root: Path, sizes: CorpusSizes, seed: int, summary: dict[str, Any]) -> None:
+    """EchoNet-Dynamic (AVI) and INSPECT (NIfTI), manual sources, see climb.demo.video."""
+    V.write_echonet_tree(root / "manual" / "echonet_dynamic", videos=sizes.echonet, seed=seed)
+    V.write_inspect_tree(root / "manual" / "inspect", volumes=sizes.inspect, seed=seed)
+    for key, n, broken in (("echonet_dynamic", sizes.echonet, V.BROKEN_ECHONET),
+                           ("inspect", sizes.inspect, V.BROKEN_INSPECT)):  # fmt: skip
+        summary["broken"][key] = [{"record": r, "kind": k} for r, k in broken.items()]
+        summary["datasets"][key] = {"records": n + len(broken), "patients": n + len(broken)}
+
+
 # ------------------------------------------------------------------------------------ the whole
-STEPS = ("ptbxl", "cpsc2018", "georgia", "chexpert", "busi", "brain_tumor", "tuab", "climb splits")
+STEPS = ("ptbxl", "cpsc2018", "georgia", "chexpert", "busi", "brain_tumor", "tuab",
+         "echonet_dynamic + inspect", "climb splits")  # fmt: skip
 
 
 def generate_corpus(
@@ -524,6 +540,8 @@ def generate_corpus(
     done("brain_tumor")
     _tuab(root, sizes.tuab, seed, summary)
     done("tuab")
+    _echonet_inspect(root, sizes, seed, summary)
+    done("echonet_dynamic + inspect")
     gh = root / "github" / GITHUB_CLIMB[0] / GITHUB_CLIMB[1] / "src" / "datasets" / "ecg"
     _write(
         gh / "ptbxl_splits.csv",

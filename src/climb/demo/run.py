@@ -38,7 +38,8 @@ FETCH_KEYS = ("ptbxl", "cpsc2018", "georgia", "busi", "brain_tumor")
 #: Datasets the demo fetches with explicit ``--source`` SPECs: Georgia also from its alternate
 #: Kaggle copy, to show prepare keeping one copy of each duplicate record id.
 FETCH_SOURCES = {"georgia": ("physionet", "kaggle", "github")}
-MANUAL_KEYS = ("chexpert", "tuab")  # EEG: prepared (and quarantined), not trained
+# EEG, echo videos (AVI) and CT volumes (NIfTI): prepared (and quarantined), not trained
+MANUAL_KEYS = ("chexpert", "tuab", "echonet_dynamic", "inspect")
 ALL_KEYS = (*FETCH_KEYS, *MANUAL_KEYS)
 
 
