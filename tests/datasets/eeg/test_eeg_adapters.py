@@ -265,3 +265,20 @@ def test_parse_rec(tmp_path: Path) -> None:
         rec.write_text(text)
         with pytest.raises(ValueError, match=msg):
             parse_rec(rec)
+
+
+def test_tuab_subject_in_train_and_eval_is_reported(tmp_path: Path) -> None:
+    import shutil
+
+    raw = tmp_path / "raw" / "tuab"
+    files = write_tuab_tree(raw, subjects=4, seconds=12.0, broken=False)
+    src = raw / next(k for k in files if "aaaaa000" in k)  # a train subject ...
+    dst = raw / "edf/eval/normal/01_tcp_ar/aaaaa000_s002_t000.edf"  # ... with an eval session
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(src, dst)
+    res = prepare("tuab", tmp_path)
+    df, _, meta = _store(res)
+    rows = df[df["patient_id"] == "aaaaa000"]
+    assert set(rows.loc[rows["session"] == "s002", "split"]) == {"test"}
+    assert set(rows.loc[rows["session"] == "s001", "split"]) <= {"train", "val"}
+    assert meta["splits"]["leakage_check"].startswith("failed: 1 patient")

@@ -140,11 +140,15 @@ class TuabAdapter(EegAdapter):
                 continue
             folder, cls = tp[0], tp[1].lower()
             label = TUAB_CLASSES.index(cls.capitalize())
-            subjects.setdefault(sub, (folder, label))
+            if sub not in subjects or (folder == "train" and subjects[sub][0] != "train"):
+                subjects[sub] = (folder, label)  # a subject with any train file is carved
             infos.append((p, rel.as_posix(), sub, label, folder, ses))
         split = official_split(subjects, options.seed) if options.splits == "official" else {}
-        for p, rel, sub, label, _folder, ses in infos:
-            base = {"subject": sub, "session": ses, "label": label, "split": split.get(sub)}
+        for p, rel, sub, label, folder, ses in infos:
+            # an eval file is test even if its subject also has train files (then the leakage
+            # check reports the subject)
+            sp = ("test" if folder == "eval" else split.get(sub)) if split else None
+            base = {"subject": sub, "session": ses, "label": label, "split": sp}
             duration, problem = self.check_header(p)
             if problem is None and duration < self.window_s:
                 problem = (
@@ -300,11 +304,13 @@ class TuevAdapter(EegAdapter):
                 )
                 continue
             sub = tp[1] or _subject(p.stem)[0]
-            subjects.setdefault(sub, (tp[0], 0))
+            if sub not in subjects or tp[0] == "train":
+                subjects[sub] = (tp[0], 0)
             todo.append((p, rel.as_posix(), sub, tp[0]))
         split = official_split(subjects, options.seed) if options.splits == "official" else {}
-        for p, rel, sub, _folder in todo:
-            base = {"subject": sub, "split": split.get(sub)}
+        for p, rel, sub, folder in todo:
+            sp = ("test" if folder == "eval" else split.get(sub)) if split else None
+            base = {"subject": sub, "split": sp}
 
             def bad(reason: str, p: Path = p, rel: str = rel, base: dict = base) -> None:
                 refs.append(
