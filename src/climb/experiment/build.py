@@ -132,6 +132,7 @@ class TaskData:
             world_size=world,
             num_workers=d.num_workers,
             pin_memory=pin,
+            prefetch=d.prefetch,
         )
 
     def batches_per_epoch(self, batch_size: int) -> int:
@@ -310,7 +311,11 @@ def _store_task(
     elif e.field:
         fields = [e.field]
     else:
-        cands = [f for f in store_fields if f != spec.target_field]
+        # fields that hold some task's targets (masks, per-frame labels) are not inputs
+        targets = {
+            str(ts.get("field")) for ts in (meta.get("tasks") or {}).values() if ts.get("field")
+        }
+        cands = [f for f in store_fields if f not in targets]
         if len(cands) != 1:
             raise ClimbError(
                 f"store {e.dataset!r} has {len(cands)} input fields; say which one(s) to use",
