@@ -4,8 +4,9 @@ files.
 The store: N grey images (1 x S x S uint8, blosc-lz4 chunks of 64 as the imaging adapters
 write them) with one multiclass task, 80/10/10 train/val/test. For each format, in the same run:
 
-- ``climb``: :func:`climb.export.export_store` (batched chunk reads in store order, atomic
-  output directory, licence files);
+- ``climb``: :func:`climb.export.export_store` (batched chunk reads in store order, media
+  encoded by a small thread pool, default up to 4 threads; atomic output directory, licence
+  files), and the same with ``workers=1`` (serial, to separate the two effects);
 - ``loop``: what one writes by hand today: for every sample ``zarr_array[i]`` and its row of
   ``samples.parquet``, then the same encoder calls (PIL PNG at compress level 1, ``json.dumps``)
   into the same layout: qa-jsonl rows + PNG files; ``tarfile`` shards with ``.png``/``.json``
@@ -221,12 +222,17 @@ def main() -> None:
         make_store(store, n, size)
         res: dict[str, dict[str, float]] = {}
         for fmt in ("qa-jsonl", "webdataset", "hf"):
-            t_ours, t_loop = [], []
+            t_ours, t_loop, t_serial = [], [], []
             for rep in range(repeat):
                 a, b = tmp / f"{fmt}-ours-{rep}", tmp / f"{fmt}-loop-{rep}"
+                c = tmp / f"{fmt}-serial-{rep}"
                 t = time.perf_counter()
                 export_store(store, fmt, a, echo=lambda s: None, shard_size=1000)
                 t_ours.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                export_store(store, fmt, c, echo=lambda s: None, shard_size=1000, workers=1)
+                t_serial.append(time.perf_counter() - t)
+                shutil.rmtree(c)
                 t = time.perf_counter()
                 if fmt == "qa-jsonl":
                     loop_qa(store, b)
@@ -249,13 +255,16 @@ def main() -> None:
                 shutil.rmtree(a)
                 shutil.rmtree(b)
             ours, loop = n / float(np.median(t_ours)), n / float(np.median(t_loop))
+            serial = n / float(np.median(t_serial))
             res[fmt] = {
                 "climb_samples_s": round(ours, 1),
+                "climb_workers1_samples_s": round(serial, 1),
+                "ratio_workers1": round(serial / loop, 2),
                 "loop_samples_s": round(loop, 1),
                 "ratio": round(ours / loop, 2),
             }
             print(
-                f"{fmt:11s} climb {ours:8.1f}/s   loop {loop:8.1f}/s   ratio {ours / loop:5.2f}",
+                f"{fmt:11s} climb {ours:8.1f}/s (1 worker {serial:7.1f}/s)   loop {loop:8.1f}/s   ratio {ours / loop:5.2f}",
                 flush=True,
             )
         print(

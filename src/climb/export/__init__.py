@@ -66,11 +66,13 @@ def export_store(
     overwrite: bool = False,
     batch_size: int = 64,
     shard_size: int = 1000,
+    workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     echo: Callable[[str], None] | None = None,
 ) -> ExportResult:
     """Export ``store`` (a :class:`climb.store.Store`, a path or a key) as ``fmt`` into ``out``.
 
+    ``workers``: threads encoding media (default: up to 4, the CPU count); ``1`` = serial.
     ``progress(done, total)`` is called after each batch; ``echo`` receives the licence
     warnings (default: printed to stderr)."""
     if fmt not in FORMATS:
@@ -92,6 +94,9 @@ def export_store(
         batch_size=batch_size,
         media_kinds=mod.MEDIA_KINDS,
     )
+    import os
+
+    plan.workers = max(1, int(workers if workers is not None else min(4, os.cpu_count() or 1)))
     terms = licence_terms(store.meta)
     warn_licence(terms, plan.key, echo)
     total = plan.total()
@@ -118,6 +123,8 @@ def export_store(
     except BaseException:
         target.abort()
         raise
+    finally:
+        plan.close()
     return ExportResult(
         out=path,
         fmt=fmt,

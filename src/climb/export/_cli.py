@@ -33,6 +33,9 @@ def register(app: typer.Typer) -> None:
         root: Path | None = typer.Option(None, "--root", help="Data root (default $CLIMB_ROOT)."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out."),
         shard_size: int = typer.Option(1000, "--shard-size", help="Samples per webdataset shard."),
+        workers: int | None = typer.Option(
+            None, "--workers", "-j", help="Threads encoding media (default: up to 4)."
+        ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON line."),
     ) -> None:
@@ -56,6 +59,7 @@ def register(app: typer.Typer) -> None:
                 fields=field or None,
                 overwrite=overwrite,
                 shard_size=shard_size,
+                workers=workers,
                 echo=echo,
             )
         else:
@@ -78,6 +82,7 @@ def register(app: typer.Typer) -> None:
                     fields=field or None,
                     overwrite=overwrite,
                     shard_size=shard_size,
+                    workers=workers,
                     echo=echo,
                     progress=lambda done, total: bar.update(job, completed=done, total=total),
                 )

@@ -192,6 +192,51 @@ class ExportPlan:
     splits: list[str]
     batch_size: int = 64
     quarantine: list[dict[str, Any]] = field(default_factory=list)
+    workers: int = 1
+    _pool: Any = field(default=None, repr=False)
+
+    def encoded(
+        self, split: str, part: Any, values: dict[str, Any], fn: Callable[..., Any]
+    ) -> list[tuple[dict[str, Any], Any]]:
+        """``[(row, fn(values, j, row))]`` for the rows of a batch, in order. A sample whose
+        ``fn`` raises is quarantined (reason recorded) and left out. With ``workers > 1`` the
+        encodings run in a thread pool (Pillow and PyAV release the GIL while encoding);
+        signal plots (matplotlib) stay in this thread."""
+        rows = [row._asdict() for row in part.itertuples(index=False)]
+
+        def one(j: int) -> tuple[Any, BaseException | None]:
+            try:
+                return fn(values, j, rows[j]), None
+            except Exception as exc:
+                return None, exc
+
+        threaded = self.workers > 1 and not any(f.kind == "signal" for f in self.fields)
+        if threaded:
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="climb-export")
+            results = list(self._pool.map(one, range(len(rows))))
+        else:
+            results = [one(j) for j in range(len(rows))]
+        out = []
+        for r, (res, exc) in zip(rows, results, strict=True):
+            if exc is not None:
+                self.quarantine.append(
+                    {
+                        "sample_id": r["sample_id"],
+                        "split": split,
+                        "reason": f"media encoding failed: {type(exc).__name__}: {exc}",
+                    }
+                )
+                continue
+            out.append((r, res))
+        return out
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     @property
     def key(self) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -143,19 +144,7 @@ def write(
         with ArrowWriter(features=feats, path=str(path)) as writer:
             for part, values in plan.batches(split):
                 batch = []
-                for j, row in enumerate(part.itertuples(index=False)):
-                    r = row._asdict()
-                    try:
-                        ex = _example(plan, values, j, r)
-                    except Exception as exc:
-                        plan.quarantine.append(
-                            {
-                                "sample_id": r["sample_id"],
-                                "split": split,
-                                "reason": f"media encoding failed: {type(exc).__name__}: {exc}",
-                            }
-                        )
-                        continue
+                for r, ex in plan.encoded(split, part, values, partial(_example, plan)):
                     for t in plan.tasks:
                         skipped[t.name] += label_value(t, r) is None
                     batch.append(feats.encode_example(ex))

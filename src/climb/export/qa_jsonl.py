@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -79,20 +80,8 @@ def write(
         n = 0
         with open(tmp / f"annotation_{split}.jsonl", "w", encoding="utf-8") as fh:
             for part, values in plan.batches(split):
-                for j, row in enumerate(part.itertuples(index=False)):
-                    r = row._asdict()
+                for r, media in plan.encoded(split, part, values, partial(encode_media, plan)):
                     base = safe_name(r["index"], r["sample_id"])
-                    try:
-                        media = encode_media(plan, values, j, r)
-                    except Exception as exc:
-                        plan.quarantine.append(
-                            {
-                                "sample_id": r["sample_id"],
-                                "split": split,
-                                "reason": f"media encoding failed: {type(exc).__name__}: {exc}",
-                            }
-                        )
-                        continue
                     images, videos = [], []
                     for kind, suffix, data in media:
                         rel = f"media/{split}/{base}_{suffix}"

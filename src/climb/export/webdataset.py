@@ -10,6 +10,7 @@ or conversation; ``null`` when missing). Written with ``webdataset.ShardWriter``
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,19 +68,7 @@ def write(
         pattern = str(tmp / f"{split}-%06d.tar")
         with wds.ShardWriter(pattern, maxcount=int(shard_size), verbose=0) as sink:
             for part, values in plan.batches(split):
-                for j, row in enumerate(part.itertuples(index=False)):
-                    r = row._asdict()
-                    try:
-                        sample = sample_dict(plan, values, j, r)
-                    except Exception as exc:
-                        plan.quarantine.append(
-                            {
-                                "sample_id": r["sample_id"],
-                                "split": split,
-                                "reason": f"media encoding failed: {type(exc).__name__}: {exc}",
-                            }
-                        )
-                        continue
+                for _r, sample in plan.encoded(split, part, values, partial(sample_dict, plan)):
                     for t in plan.tasks:
                         skipped[t.name] += sample["json"][t.name] is None
                     sink.write(sample)
