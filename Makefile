@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make demo     install (if needed) and run the main job on the built-in demo corpus"
 	@echo "make test     install with test extras (if needed) and run the whole test suite"
-	@echo "make lint     ruff check + format check"
+	@echo "make lint     ruff check + format check + layer contracts (lint-imports)"
 	@echo "make docs     regenerate docs/datasets.md from the dataset cards"
 
 $(BIN)/python:
@@ -64,6 +64,7 @@ demo: $(STAMP_RUN)
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP_TEST)
 	$(BIN)/ruff check --fix src tests benchmarks
