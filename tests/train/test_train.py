@@ -245,3 +245,16 @@ def test_resume_from_an_older_checkpoint_does_not_repeat_rows(
     train(from_dict(base_config(data_root, **over)), run, resume=True, evaluate_at_end=False)
     steps = pd.read_csv(run / "metrics.csv").query("kind == 'train'").step.tolist()
     assert steps == list(range(1, 11))
+
+
+def test_resume_before_the_first_checkpoint_starts_clean(data_root: Path, tmp_path: Path) -> None:
+    """A run killed before its first checkpoint: --resume starts at step 0 and metrics.csv has
+    each step once."""
+    over = {"train": {"max_steps": 6, "eval_every": 3, "checkpoint_every": 100, "log_every": 1}}
+    cfg = base_config(data_root, **over)
+    cfg["train"]["stop_after"] = 4
+    run = train(from_dict(cfg), tmp_path / "p", evaluate_at_end=False)
+    (run / "checkpoints" / "last.pt").unlink()  # as if killed before writing it
+    train(from_dict(base_config(data_root, **over)), run, resume=True, evaluate_at_end=False)
+    steps = pd.read_csv(run / "metrics.csv").query("kind == 'train'").step.tolist()
+    assert steps == list(range(1, 7))

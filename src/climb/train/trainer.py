@@ -424,8 +424,8 @@ class Trainer:
     # ------------------------------------------------------------------ fit
     def fit(self) -> dict[str, Any]:
         self.setup()
-        resumed = self.load_last()
-        if resumed:
+        self.load_last()
+        if self.resume:  # rows of steps after the checkpoint (or of a run that never wrote one)
             self.log.truncate_after(self.step)
         if self.is_main:
             self._write_run_info()
