@@ -4,9 +4,9 @@ files.
 The store: N grey images (1 x S x S uint8, blosc-lz4 chunks of 64 as the imaging adapters
 write them) with one multiclass task, 80/10/10 train/val/test. For each format, in the same run:
 
-- ``climb``: :func:`climb.export.export_store` (batched chunk reads in store order, media
-  encoded by a small thread pool, default up to 4 threads; atomic output directory, licence
-  files), and the same with ``workers=1`` (serial, to separate the two effects);
+- ``climb``: :func:`climb.export.export_store` with ``--workers`` threads encoding media
+  (default 2), and the same with ``workers=1`` (serial, the CLI's default); batched chunk reads
+  in store order, atomic output directory, licence files;
 - ``loop``: what one writes by hand today: for every sample ``zarr_array[i]`` and its row of
   ``samples.parquet``, then the same encoder calls (PIL PNG at compress level 1, ``json.dumps``)
   into the same layout: qa-jsonl rows + PNG files; ``tarfile`` shards with ``.png``/``.json``
@@ -211,6 +211,7 @@ def main() -> None:
     )
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=None)
+    ap.add_argument("--workers", type=int, default=2, help="threads of the 'climb' run")
     args = ap.parse_args()
     n, size = (400, 128) if args.quick else (2000, 256)
     repeat = args.repeat or (2 if args.quick else 3)
@@ -227,7 +228,9 @@ def main() -> None:
                 a, b = tmp / f"{fmt}-ours-{rep}", tmp / f"{fmt}-loop-{rep}"
                 c = tmp / f"{fmt}-serial-{rep}"
                 t = time.perf_counter()
-                export_store(store, fmt, a, echo=lambda s: None, shard_size=1000)
+                export_store(
+                    store, fmt, a, echo=lambda s: None, shard_size=1000, workers=args.workers
+                )
                 t_ours.append(time.perf_counter() - t)
                 t = time.perf_counter()
                 export_store(store, fmt, c, echo=lambda s: None, shard_size=1000, workers=1)
@@ -264,7 +267,7 @@ def main() -> None:
                 "ratio": round(ours / loop, 2),
             }
             print(
-                f"{fmt:11s} climb {ours:8.1f}/s (1 worker {serial:7.1f}/s)   loop {loop:8.1f}/s   ratio {ours / loop:5.2f}",
+                f"{fmt:11s} climb {ours:8.1f}/s ({args.workers} threads; 1: {serial:7.1f}/s)   loop {loop:8.1f}/s   ratio {ours / loop:5.2f}",
                 flush=True,
             )
         print(
@@ -275,6 +278,7 @@ def main() -> None:
                     "samples": n,
                     "image": [1, size, size],
                     "repeat": repeat,
+                    "workers": args.workers,
                     **res,
                 }
             )

@@ -72,7 +72,7 @@ def export_store(
 ) -> ExportResult:
     """Export ``store`` (a :class:`climb.store.Store`, a path or a key) as ``fmt`` into ``out``.
 
-    ``workers``: threads encoding media (default: up to 4, the CPU count); ``1`` = serial.
+    ``workers``: threads encoding media (default 1 = serial; more helps only on idle cores).
     ``progress(done, total)`` is called after each batch; ``echo`` receives the licence
     warnings (default: printed to stderr)."""
     if fmt not in FORMATS:
@@ -96,7 +96,7 @@ def export_store(
     )
     import os
 
-    plan.workers = max(1, int(workers if workers is not None else min(4, os.cpu_count() or 1)))
+    plan.workers = max(1, min(int(workers or 1), os.cpu_count() or 1))
     terms = licence_terms(store.meta)
     warn_licence(terms, plan.key, echo)
     total = plan.total()

@@ -34,7 +34,10 @@ def register(app: typer.Typer) -> None:
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out."),
         shard_size: int = typer.Option(1000, "--shard-size", help="Samples per webdataset shard."),
         workers: int | None = typer.Option(
-            None, "--workers", "-j", help="Threads encoding media (default: up to 4)."
+            None,
+            "--workers",
+            "-j",
+            help="Threads encoding media (default 1; more helps on idle cores).",
         ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON line."),
