@@ -12,6 +12,7 @@ from climb.datasets.surgical_video._adapters import (
     climb_split,
     interval_bounds,
     official_split,
+    stored_seconds,
 )
 from climb.io.video import write_video
 from climb.prepare.pipeline import prepare
@@ -47,6 +48,8 @@ def test_split_rules() -> None:
     ids = [f"video{n:02d}" for n in range(1, 81)]
     s = climb_split(ids)
     assert sum(v == "train" for v in s.values()) == 64 and climb_split(ids[::-1]) == s
+    assert stored_seconds(150, 5.0, 30.0) == 30 and stored_seconds(151, 5.0, 30.2) == 31
+    assert stored_seconds(0, 0.0, 29.5) == 30
     b = interval_bounds(1800)
     assert len(b) == 90 and b[0] == (0, 20) and b[-1] == (1780, 1800)
 

@@ -86,6 +86,14 @@ def read_tools(path: Path) -> dict[int, list[int]]:
     return out
 
 
+def stored_seconds(header_frames: int, fps: float, duration_s: float) -> int:
+    """Frames a 1-fps resampling stores (one per whole second from the first frame up to the
+    last frame's time): from the header's frame count and rate, else from the duration."""
+    if header_frames > 0 and fps > 0:
+        return int(np.floor((header_frames - 1) / fps + 1e-6)) + 1
+    return max(1, int(np.ceil(duration_s - 1e-6)))
+
+
 def interval_bounds(n_seconds: int, n: int = N_INTERVALS) -> list[tuple[int, int]]:
     """``n`` equal intervals ``[a, b)`` of ``n_seconds`` stored frames (empty ones dropped)."""
     edges = np.floor(np.linspace(0, n_seconds, n + 1)).astype(int)
@@ -181,15 +189,12 @@ class Cholec80Adapter(VideoAdapter):
                 "climb": split[p.stem],
             }
             try:
-                dur = probe(p).duration_s
+                info_v = probe(p)
             except VideoReadError as exc:
-                refs.append(
-                    RecordRef(
-                        p.stem, rel, {**info, "error": f"{rel}: {exc.reason.split(': ', 1)[-1]}"}
-                    )
-                )
+                reason = exc.reason.split(": ", 1)[-1]
+                refs.append(RecordRef(p.stem, rel, {**info, "error": f"{rel}: {reason}"}))
                 continue
-            n_sec = int(np.floor(dur + 1e-6)) + 1 if dur > 0 else 1
+            n_sec = stored_seconds(info_v.header_frames, info_v.fps, info_v.duration_s)
             for k, (a, b) in enumerate(interval_bounds(n_sec)):
                 refs.append(RecordRef(f"{p.stem}_i{k:02d}", rel, {**info, "a": a, "b": b, "k": k}))
         return refs
