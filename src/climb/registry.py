@@ -18,6 +18,7 @@ from typing import ClassVar
 
 from climb.card import ACCESS_LEVELS, DOMAINS, DatasetCard
 from climb.core.errors import ClimbError, UnknownDatasetError
+from climb.core.registry import suggestion
 
 ENTRY_POINT_GROUP = "climb.datasets"
 
@@ -164,10 +165,9 @@ def cards(
     """Cards, sorted by domain order then key, optionally filtered."""
     load_all()
     if domain is not None and domain not in DOMAINS:
-        close = difflib.get_close_matches(domain, DOMAINS, n=3)
+        hint = suggestion(domain, DOMAINS)
         raise ClimbError(
-            f"unknown domain {domain!r}"
-            + (f"; did you mean: {', '.join(close)}?" if close else ""),
+            f"unknown domain {domain!r}" + (f"; {hint}" if hint else ""),
             fix=f"choose one of: {', '.join(DOMAINS)}",
         )
     if access is not None and access not in ACCESS_LEVELS:

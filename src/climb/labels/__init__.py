@@ -8,7 +8,6 @@ label space; every row of a mapping table is tested. Adapters read both through 
 from __future__ import annotations
 
 import csv
-import difflib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -16,6 +15,7 @@ from importlib import resources
 import yaml
 
 from climb.core.errors import ClimbError
+from climb.core.registry import suggestion
 
 __all__ = [
     "LabelClass",
@@ -75,10 +75,9 @@ def label_space_keys() -> list[str]:
 def get_label_space(key: str) -> LabelSpace:
     path = _spaces_dir().joinpath(f"{key}.yaml")
     if not path.is_file():
-        close = difflib.get_close_matches(key, label_space_keys(), n=3)
+        hint = suggestion(key, label_space_keys())
         raise ClimbError(
-            f"unknown label space {key!r}"
-            + (f"; did you mean: {', '.join(close)}?" if close else ""),
+            f"unknown label space {key!r}" + (f"; {hint}" if hint else ""),
             fix=f"known label spaces: {', '.join(label_space_keys())}",
         )
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
