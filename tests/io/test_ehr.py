@@ -94,13 +94,13 @@ def test_extract_events_statuses_and_bins(tmp_path: Path) -> None:
     assert counts == {"ok": 4, "after_prediction": 2, "outside_admission": 1, "bad_time": 1,
                       "no_value": 1}  # fmt: skip
     assert ehr.duplicate_count(out, 2) == 1
-    (binned,) = list(ehr.bin_events([out], 2, 1.0, 24))
+    binned = pl.concat(list(ehr.bin_events([out], 2, 1.0, 24)))  # one frame per bucket
     got = {(r["item"], r["bin"]): r["value"] for r in binned.iter_rows(named=True)}
     hr, temp = items[220045], items[223761]
     assert got[(hr, 1)] == pytest.approx(85.0)  # mean of 80 and 90 (the duplicate once)
     assert got[(temp, 3)] == pytest.approx(37.0, abs=1e-4)
     assert len(got) == 2
-    (last,) = list(ehr.last_values([out], 2))
+    last = pl.concat(list(ehr.last_values([out], 2)))
     lv = {r["itemid"]: r["value"] for r in last.iter_rows(named=True)}
     assert lv[220045] == pytest.approx(90.0)  # the 70 and 60 came too late
 

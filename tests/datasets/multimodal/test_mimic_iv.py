@@ -305,8 +305,12 @@ def test_options_change_the_window(generated: tuple[Path, dict], tmp_path: Path)
     root, _ = generated
     os.makedirs(tmp_path / "raw")
     os.symlink(root / "raw" / "mimic_iv", tmp_path / "raw" / "mimic_iv")
-    prepare("mimic_iv", tmp_path, adapter=MimicIVAdapter(prediction_hours=24, bin_hours=2))
+    prepare(
+        "mimic_iv", tmp_path, adapter=MimicIVAdapter(prediction_hours=24, bin_hours=2, ecg=False)
+    )
     df, _meta, store = _store(tmp_path)
+    assert not (store / "arrays" / "ecg.zarr").exists() and "present__ecg" not in df.columns
+    assert (store / "arrays" / "cxr.zarr").exists() and "present__cxr" in df.columns
     ehr = zarr.open(str(store / "arrays" / "ehr.zarr"))
     assert ehr.shape[1:] == (3 * N_ITEMS, 12)
     df48, _, _ = _store(root)

@@ -32,6 +32,8 @@ from climb.core.splits import describe, stratified_group_split
 from climb.io import ehr
 
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
+#: version of the feature cache layout (part of its digest: a new layout never reads an old one)
+CACHE_FORMAT = "2"
 
 ADMISSION_TYPES: tuple[str, ...] = (
     "AMBULATORY OBSERVATION",
@@ -103,8 +105,14 @@ def _iso(t: Any) -> str:
     return t.isoformat(sep=" ") if isinstance(t, datetime) else ""
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.4g}"
+def _slice(path: Path, dtype: Any, lo: int, hi: int) -> np.ndarray:
+    """Elements ``lo:hi`` of a raw binary array file (read with one seek, not the whole file)."""
+    if hi <= lo:
+        return np.zeros(0, dtype=dtype)
+    size = np.dtype(dtype).itemsize
+    with open(path, "rb") as fh:
+        fh.seek(lo * size)
+        return np.frombuffer(fh.read((hi - lo) * size), dtype=dtype).copy()
 
 
 class MimicIVAdapter(BaseAdapter):
@@ -118,6 +126,8 @@ class MimicIVAdapter(BaseAdapter):
         icd_top_k: int = 50,
         cxr_size: int = 224,
         buckets: int = 16,
+        ecg: bool = True,
+        cxr: bool = True,
     ) -> None:
         if prediction_hours <= 0 or bin_hours <= 0:
             raise ValueError("prediction_hours and bin_hours must be positive")
@@ -131,6 +141,8 @@ class MimicIVAdapter(BaseAdapter):
         self.icd_top_k = int(icd_top_k)
         self.cxr_size = int(cxr_size)
         self.buckets = int(buckets)
+        self.ecg = bool(ecg)
+        self.cxr = bool(cxr)
         self.n_bins = round(n)
         self.version = "1"
         self._memo: dict[str, Any] = {}
@@ -143,7 +155,7 @@ class MimicIVAdapter(BaseAdapter):
     # ------------------------------------------------------------------ description
     def fields(self) -> list[Any]:
         n_items = len(ehr.ITEMS)
-        return [
+        out = [
             FieldSpec(
                 "ehr",
                 "float32",
@@ -154,23 +166,30 @@ class MimicIVAdapter(BaseAdapter):
                 chunks=256,
             ),
             FieldSpec("static", "float32", (len(STATIC_FEATURES),), axes=("feature",), chunks=4096),
-            FieldSpec(
-                "ecg",
-                "float32",
-                (ECG_LEADS, ECG_SAMPLES),
-                axes=("lead", "time"),
-                unit="mV",
-                sampling_rate_hz=ECG_FS,
-                chunks=32,
-            ),
-            FieldSpec(
-                "cxr",
-                "uint8",
-                (1, self.cxr_size, self.cxr_size),
-                axes=("channel", "height", "width"),
-                chunks=64,
-            ),
         ]
+        if self.ecg:
+            out.append(
+                FieldSpec(
+                    "ecg",
+                    "float32",
+                    (ECG_LEADS, ECG_SAMPLES),
+                    axes=("lead", "time"),
+                    unit="mV",
+                    sampling_rate_hz=ECG_FS,
+                    chunks=32,
+                )
+            )
+        if self.cxr:
+            out.append(
+                FieldSpec(
+                    "cxr",
+                    "uint8",
+                    (1, self.cxr_size, self.cxr_size),
+                    axes=("channel", "height", "width"),
+                    chunks=64,
+                )
+            )
+        return out
 
     def tasks(self, raw_dir: Path, options: PrepareOptions) -> dict[str, dict[str, Any]]:
         built = self._build(raw_dir, options)
@@ -257,16 +276,13 @@ class MimicIVAdapter(BaseAdapter):
             raise RecordError(info["excluded"], stage="cohort")
         cache = Path(info["cache"])
         adm = int(info["adm"])
-        off = np.load(cache / "bins_off.npy", mmap_mode="r")
-        lo, hi = int(off[adm]), int(off[adm + 1])
-        items = np.asarray(np.load(cache / "bins_item.npy", mmap_mode="r")[lo:hi], dtype=np.int64)
-        bins = np.asarray(np.load(cache / "bins_bin.npy", mmap_mode="r")[lo:hi], dtype=np.int64)
-        vals = np.asarray(np.load(cache / "bins_val.npy", mmap_mode="r")[lo:hi], dtype=np.float32)
+        lo, hi = (int(v) for v in np.load(cache / "bins_range.npy", mmap_mode="r")[adm])
+        items = _slice(cache / "bins_item.bin", np.int16, lo, hi).astype(np.int64)
+        bins = _slice(cache / "bins_bin.bin", np.int16, lo, hi).astype(np.int64)
+        vals = _slice(cache / "bins_val.bin", np.float32, lo, hi)
         v, m, d = ehr.grid(items, bins, vals, len(ehr.ITEMS), self.n_bins, self.bin_hours)
-        toff = np.load(cache / "text_off.npy", mmap_mode="r")
-        with open(cache / "text.bin", "rb") as fh:
-            fh.seek(int(toff[adm]))
-            text_tail = fh.read(int(toff[adm + 1]) - int(toff[adm])).decode("utf-8")
+        t_lo, t_hi = (int(v) for v in np.load(cache / "text_range.npy", mmap_mode="r")[adm])
+        text_tail = _slice(cache / "text.bin", np.uint8, t_lo, t_hi).tobytes().decode("utf-8")
         text = " | ".join(p for p in (info["text_head"], text_tail) if p)
         columns: dict[str, Any] = {
             "hadm_id": int(info["hadm_id"]),
@@ -276,26 +292,32 @@ class MimicIVAdapter(BaseAdapter):
             "ehr_text": text,
             "n_events": int(hi - lo),
         }
-        ecg, ecg_issue = self._ecg(info.get("ecg_path"))
-        cxr, cxr_issue = self._cxr(info.get("cxr_path"))
-        columns.update(
-            present__ecg=ecg is not None,
-            ecg_path=info.get("ecg_path") or "",
-            ecg_time=info.get("ecg_time") or "",
-            ecg_issue=ecg_issue,
-            present__cxr=cxr is not None,
-            cxr_path=info.get("cxr_path") or "",
-            cxr_time=info.get("cxr_time") or "",
-            cxr_issue=cxr_issue,
-        )
-        arrays = {
+        arrays: dict[str, np.ndarray] = {
             "ehr": np.concatenate([v, m, d], axis=0),
             "static": np.asarray(info["static"], dtype=np.float32),
-            "ecg": ecg if ecg is not None else np.zeros((ECG_LEADS, ECG_SAMPLES), np.float32),
-            "cxr": cxr
-            if cxr is not None
-            else np.zeros((1, self.cxr_size, self.cxr_size), np.uint8),
         }
+        if self.ecg:
+            ecg, ecg_issue = self._ecg(info.get("ecg_path"))
+            arrays["ecg"] = (
+                ecg if ecg is not None else np.zeros((ECG_LEADS, ECG_SAMPLES), np.float32)
+            )
+            columns.update(
+                present__ecg=ecg is not None,
+                ecg_path=info.get("ecg_path") or "",
+                ecg_time=info.get("ecg_time") or "",
+                ecg_issue=ecg_issue,
+            )
+        if self.cxr:
+            cxr, cxr_issue = self._cxr(info.get("cxr_path"))
+            arrays["cxr"] = (
+                cxr if cxr is not None else np.zeros((1, self.cxr_size, self.cxr_size), np.uint8)
+            )
+            columns.update(
+                present__cxr=cxr is not None,
+                cxr_path=info.get("cxr_path") or "",
+                cxr_time=info.get("cxr_time") or "",
+                cxr_issue=cxr_issue,
+            )
         return Sample(
             sample_id=str(info["hadm_id"]),
             patient_id=str(info["subject_id"]),
@@ -396,7 +418,7 @@ class _Builder:
 
     def _digest(self, files: list[Path]) -> str:
         h = hashlib.sha256()
-        h.update(json.dumps([self.a.params(), self.options.to_dict(), "v1"]).encode())
+        h.update(json.dumps([self.a.params(), self.options.to_dict(), CACHE_FORMAT]).encode())
         for f in files:
             st = f.stat()
             h.update(f"{f}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
@@ -785,52 +807,68 @@ class _Builder:
         return out
 
     def _write_bins(self, cache: Path, dirs: list[Path], n: int) -> None:
-        pl = _pl()
-        parts = list(ehr.bin_events(dirs, self.a.buckets, self.a.bin_hours, self.a.n_bins))
-        df = (
-            pl.concat(parts)
-            if parts
-            else pl.DataFrame(
-                schema={"adm": pl.Int32, "item": pl.Int16, "bin": pl.Int32, "value": pl.Float32}
-            )
-        )
-        df = df.sort("adm", "item", "bin")
-        adm = df["adm"].to_numpy()
-        off = np.searchsorted(adm, np.arange(n + 1), side="left").astype(np.int64)
-        np.save(cache / "bins_off.npy", off)
-        np.save(cache / "bins_item.npy", df["item"].to_numpy().astype(np.int16))
-        np.save(cache / "bins_bin.npy", df["bin"].to_numpy().astype(np.int16))
-        np.save(cache / "bins_val.npy", df["value"].to_numpy().astype(np.float32))
+        """Bucket by bucket (bounded memory): append each bucket's rows sorted by admission to
+        ``bins_{item,bin,val}.bin`` and record every admission's row range in ``bins_range.npy``."""
+        rng = np.zeros((n, 2), dtype=np.int64)
+        pos = 0
+        with (
+            open(cache / "bins_item.bin", "wb") as f_item,
+            open(cache / "bins_bin.bin", "wb") as f_bin,
+            open(cache / "bins_val.bin", "wb") as f_val,
+        ):
+            for df in ehr.bin_events(dirs, self.a.buckets, self.a.bin_hours, self.a.n_bins):
+                if df.height == 0:
+                    continue
+                df = df.sort("adm", "item", "bin")
+                adm = df["adm"].to_numpy().astype(np.int64)
+                f_item.write(df["item"].to_numpy().astype(np.int16).tobytes())
+                f_bin.write(df["bin"].to_numpy().astype(np.int16).tobytes())
+                f_val.write(df["value"].to_numpy().astype(np.float32).tobytes())
+                ids, first, counts = np.unique(adm, return_index=True, return_counts=True)
+                rng[ids, 0] = pos + first
+                rng[ids, 1] = pos + first + counts
+                pos += len(adm)
+        np.save(cache / "bins_range.npy", rng)
 
     def _write_text(self, cache: Path, dirs: list[Path], n: int, labels: dict[int, str]) -> None:
         """CLIMB's format_patient_history items after the demographics/admission head: the
-        most recent value of every lab item, then of every documented chart item."""
+        most recent value of every lab item, then of every documented chart item; built in
+        polars bucket by bucket and appended to ``text.bin`` (ranges in ``text_range.npy``)."""
         pl = _pl()
-        parts = list(ehr.last_values(dirs, self.a.buckets))
-        texts = [""] * n
-        if parts:
-            df = pl.concat(parts, how="vertical_relaxed")
-            chart_ids = list(ehr.item_index(ehr.ITEMS, "chartevents"))
-            df = df.with_columns(
-                _chart=pl.col("itemid").is_in(chart_ids),
-                _label=pl.col("itemid").replace_strict(
-                    labels, default=None, return_dtype=pl.String
-                ),
-            ).sort("adm", "_chart", "itemid")
-            per: dict[int, list[str]] = {}
-            for a, iid, v, unit, lab in df.select(
-                "adm", "itemid", "value", "unit", "_label"
-            ).iter_rows():
-                name = lab or f"item {iid}"
-                u = f" {unit}" if unit else ""
-                per.setdefault(int(a), []).append(f"{name}: {_fmt(float(v))}{u}")
-            for a, items in per.items():
-                texts[a] = " | ".join(items)
-        blobs = [t.encode("utf-8") for t in texts]
-        off = np.zeros(n + 1, dtype=np.int64)
-        off[1:] = np.cumsum([len(b) for b in blobs])
-        (cache / "text.bin").write_bytes(b"".join(blobs))
-        np.save(cache / "text_off.npy", off)
+        rng = np.zeros((n, 2), dtype=np.int64)
+        pos = 0
+        chart_ids = list(ehr.item_index(ehr.ITEMS, "chartevents"))
+        names = pl.DataFrame(
+            {"itemid": list(labels), "_label": list(labels.values())},
+            schema={"itemid": pl.Int32, "_label": pl.String},
+        )
+        with open(cache / "text.bin", "wb") as fh:
+            for df in ehr.last_values(dirs, self.a.buckets):
+                if df.height == 0:
+                    continue
+                value = pl.col("value").cast(pl.String).str.strip_suffix(".0")
+                unit = pl.col("unit").fill_null("")
+                texts = (
+                    df.join(names, on="itemid", how="left")
+                    .with_columns(
+                        _chart=pl.col("itemid").is_in(chart_ids),
+                        _s=pl.format(
+                            "{}: {}{}",
+                            pl.coalesce("_label", pl.format("item {}", "itemid")),
+                            value,
+                            pl.when(unit != "").then(pl.format(" {}", unit)).otherwise(pl.lit("")),
+                        ),
+                    )
+                    .sort("adm", "_chart", "itemid")
+                    .group_by("adm", maintain_order=True)
+                    .agg(pl.col("_s").str.join(" | "))
+                )
+                for a, t in texts.iter_rows():
+                    data = t.encode("utf-8")
+                    fh.write(data)
+                    rng[a] = (pos, pos + len(data))
+                    pos += len(data)
+        np.save(cache / "text_range.npy", rng)
 
     # -- one admission's reference
     def _ref(
