@@ -537,9 +537,9 @@ def prepare(
                 unit_size=unit_size,
                 adapter=adapter,
                 adapter_params=adapter_params,
-                address=address,
-                raw_root=raw_root,
-                storage_options=storage_options,
+                **({"address": address} if address is not None else {}),
+                **({"raw_root": raw_root} if raw_root is not None else {}),
+                **({"storage_options": storage_options} if storage_options else {}),
             )
         except OSError as exc:
             if exc.errno not in (28, 122):  # ENOSPC, EDQUOT
