@@ -199,12 +199,31 @@ def calibrate(target_ms: float, batch: dict[str, Any]) -> Compute:
 # ----------------------------------------------------------------------------- measuring
 
 
+def _alive_children_cpu_s() -> float:
+    """CPU seconds of this process's live children (persistent workers are not joined, so
+    RUSAGE_CHILDREN does not see them): utime + stime from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for task in Path("/proc/self/task").glob("*"):
+        try:
+            pids = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def _cpu_s() -> float:
     import resource
 
     own = time.process_time()
     ch = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own + ch.ru_utime + ch.ru_stime
+    return own + ch.ru_utime + ch.ru_stime + _alive_children_cpu_s()
 
 
 def loader_ms(make: Callable[[], Any], skip: int = 5) -> tuple[float, float, float]:
