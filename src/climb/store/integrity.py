@@ -140,6 +140,13 @@ class Verifier:
         self.ok: set[str] = set()
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:  # picklable (a data-loader worker, spawn)
+        return {"store": self.store, "files": self.files, "ok": set(self.ok)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["store"], state["files"])  # type: ignore[misc]
+        self.ok = set(state["ok"])
+
     def expected(self, rel: str) -> bool:
         return rel in self.files
 
