@@ -6,8 +6,10 @@ OS lock (``fcntl.flock``) on ``<folder>/.<key>.<stage>.lock``:
 
 * the kernel releases it when the holder exits, however it exits (kill -9, crash, power loss
   of a client), so a lock is never stale;
-* on Linux NFS and most cluster file systems (Lustre, GPFS, BeeGFS) ``flock`` is a lock of the
-  shared file system, so runs on different machines exclude each other too;
+* on Linux NFS (v4, or v3 with lockd) and GPFS ``flock`` is a lock of the shared file system,
+  so runs on different machines exclude each other too; Lustre needs its ``flock`` mount option
+  (without it ``flock`` fails and the fallback below is used), BeeGFS its global file locks
+  (without them the lock only excludes runs on the same machine);
 * the holder writes who it is (pid, host, command, start time) into the file, so a second run
   says exactly which run holds the lock. A second run exits with that message (exit code 2)
   or, with ``wait=True`` (``--wait``), waits until the lock is free.
