@@ -211,6 +211,7 @@ _STAGE_MODULES = (
     "climb.fetch._cli",
     "climb.prepare._cli",
     "climb.store._cli",
+    "climb.status._cli",
     "climb.train._cli",
     "climb.evaluate._cli",
     "climb.export._cli",

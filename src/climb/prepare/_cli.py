@@ -11,10 +11,29 @@ def register(app: typer.Typer) -> None:
     @app.command("prepare", rich_help_panel="Data")
     def prepare(
         key: str = typer.Argument(..., help="Dataset key (climb datasets list)."),
-        root: Path | None = typer.Option(
-            None, "--root", help="Data root (default $CLIMB_ROOT, else ~/climb-data)."
+        root: str | None = typer.Option(
+            None,
+            "--root",
+            help="Data root (default $CLIMB_ROOT, else ~/climb-data); may be s3://BUCKET/PREFIX "
+            "(any fsspec URL): the store is written there (docs/scaling.md).",
         ),
-        workers: int = typer.Option(1, "--workers", "-j", help="Worker processes."),
+        raw_root: Path | None = typer.Option(
+            None,
+            "--raw-root",
+            help="Where raw/KEY/ is read from, when it is not under --root (e.g. with an s3:// "
+            "root; default then: $CLIMB_ROOT if local, else ~/climb-data).",
+        ),
+        workers: int = typer.Option(
+            1, "--workers", "-j", help="Worker processes (Ray: tasks at a time; default: all CPUs)."
+        ),
+        executor: str = typer.Option(
+            "local", "--executor", help="local (process pool) | ray (a Ray cluster)."
+        ),
+        address: str | None = typer.Option(
+            None,
+            "--address",
+            help="Ray cluster address (HOST:PORT, ray://HOST:PORT or auto); default: a local Ray.",
+        ),
         splits: str | None = typer.Option(
             None,
             "--splits",
@@ -51,18 +70,32 @@ def register(app: typer.Typer) -> None:
         from climb.core.console import stderr_console
         from climb.core.errors import ClimbError
         from climb.core.paths import raw_dir
+        from climb.prepare.executors import EXECUTORS
+        from climb.prepare.pipeline import local_root, resolve_adapter
         from climb.prepare.pipeline import prepare as run
-        from climb.prepare.pipeline import resolve_adapter
 
         # the cheap checks first, so a wrong key, option or folder is an error without a bar
         adapter = resolve_adapter(key, params)
-        raw = raw_dir(adapter.key, root)
+        raw = raw_dir(adapter.key, raw_root if raw_root is not None else local_root(root))
         if not raw.is_dir():
             raise ClimbError(
                 f"no raw data for {adapter.key!r}",
                 where=str(raw),
-                fix=f"run 'climb fetch {adapter.key}' first (or put the files there), or pass --root",
+                fix=f"run 'climb fetch {adapter.key}' first (or put the files there), or pass "
+                "--root (or --raw-root)",
             )
+        if executor not in EXECUTORS:
+            raise ClimbError(
+                f"unknown executor {executor!r}", fix=f"choose one of: {', '.join(EXECUTORS)}"
+            )
+        if address and executor != "ray":
+            raise ClimbError(
+                "--address is for the Ray executor", fix="add --executor ray, or drop --address"
+            )
+        if executor == "ray" and address and address != "auto":
+            from climb.prepare.executors import _check_reachable
+
+            _check_reachable(address)
         con = stderr_console()
         run_args = dict(
             workers=workers,
@@ -71,6 +104,9 @@ def register(app: typer.Typer) -> None:
             label_policy=label_policy,
             adapter=adapter,
             wait=wait,
+            executor=executor,
+            address=address,
+            raw_root=raw_root,
         )
         if quiet:
             res = run(key, root, **run_args)  # type: ignore[arg-type]

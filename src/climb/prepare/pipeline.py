@@ -40,6 +40,7 @@ from climb.core.errors import ClimbError
 from climb.core.schema import FieldSpec, is_ragged
 from climb.core.splits import describe_rule, leakage, patient_split
 from climb.prepare.executors import Executor, get_executor
+from climb.store.fs import Loc, RemoteLock, as_loc, remote_errors
 from climb.store.writer import StoreWriter, combine_block_digests, open_array_rw
 
 UNIT_SIZE = 64
@@ -49,7 +50,7 @@ WORK_FORMAT = 1
 @dataclass
 class PrepareResult:
     key: str
-    store: Path
+    store: Path | str  # a local folder, or the URL of a store on object storage
     counts: dict[str, int]
     quarantined: list[dict[str, Any]]
     reasons: dict[str, int]
@@ -61,13 +62,6 @@ class PrepareResult:
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    tmp.replace(path)
 
 
 def _lz4() -> Any:
@@ -182,7 +176,7 @@ def _process_unit(
     raw_dir: str,
     refs: list[RecordRef],
     options: PrepareOptions,
-    unit_dir: str,
+    unit_dir: str | Loc,
     unit: int,
     fields: list[FieldSpec],
 ) -> tuple[int, int, int]:
@@ -231,7 +225,7 @@ def _process_unit(
         for name, a in arrays.items():
             buffers[name].append(a)
         rows.append(_sample_row(s))
-    ud = Path(unit_dir)
+    ud = as_loc(unit_dir)
     codec = _lz4()
     lengths: dict[str, list[int]] = {}
     for f in fields:
@@ -249,13 +243,12 @@ def _process_unit(
                 if buffers[f.name]
                 else np.empty((0, *f.shape), dtype=f.dtype)
             )
-        _atomic_write_bytes(
-            ud / f"{unit:06d}.{f.name}.bin", codec.encode(np.ascontiguousarray(stacked))
-        )
+        ud.join(f"{unit:06d}.{f.name}.bin").write_bytes(codec.encode(np.ascontiguousarray(stacked)))
     commit: dict[str, Any] = {"unit": unit, "rows": rows, "quarantine": quarantine}
     if lengths:
         commit["ragged_lengths"] = lengths
-    _atomic_write_bytes(ud / f"{unit:06d}.json", json.dumps(commit, sort_keys=True).encode())
+    # the unit's commit, written last (a retried unit rewrites the same files with the same bytes)
+    ud.join(f"{unit:06d}.json").write_bytes(json.dumps(commit, sort_keys=True).encode())
     return unit, len(rows), len(quarantine)
 
 
@@ -276,8 +269,8 @@ def _sample_row(s: Sample) -> dict[str, Any]:
     }
 
 
-def _load_unit_array(unit_dir: Path, unit: int, f: FieldSpec) -> np.ndarray:
-    raw = (unit_dir / f"{unit:06d}.{f.name}.bin").read_bytes()
+def _load_unit_array(unit_dir: Path | Loc, unit: int, f: FieldSpec) -> np.ndarray:
+    raw = as_loc(unit_dir).join(f"{unit:06d}.{f.name}.bin").read_bytes()
     flat = np.frombuffer(_lz4().decode(raw), dtype=f.dtype)
     if is_ragged(f):
         return flat.reshape((-1, *f.inner_shape))  # type: ignore[attr-defined]
@@ -285,8 +278,8 @@ def _load_unit_array(unit_dir: Path, unit: int, f: FieldSpec) -> np.ndarray:
 
 
 def _write_ragged(
-    store_dir: Path,
-    unit_dir: Path,
+    store_dir: Path | Loc,
+    unit_dir: Path | Loc,
     f: Any,
     sources: list[tuple[int, int]],
     unit_lengths: dict[int, list[int]],
@@ -332,8 +325,8 @@ def _wants_stats(f: FieldSpec, targets: frozenset[str] = frozenset()) -> bool:
 
 
 def _write_chunks(
-    store_dir: str,
-    unit_dir: str,
+    store_dir: str | Loc,
+    unit_dir: str | Loc,
     f: FieldSpec,
     chunk_ids: list[int],
     sources: list[tuple[int, int]],
@@ -347,7 +340,7 @@ def _write_chunks(
     such rows are left out), and ``digests[c]`` = the sha256 digest of the chunk's rows (the
     blocks of :func:`climb.store.writer.array_digest`, version 2). So the store is never read
     back for statistics or the content hash, and each worker hashes the chunks it writes."""
-    arr = open_array_rw(Path(store_dir), f.name)
+    arr = open_array_rw(as_loc(store_dir), f.name)
     cache: OrderedDict[int, np.ndarray] = OrderedDict()
     n = len(sources)
     digests: dict[int, bytes] = {}
@@ -359,7 +352,7 @@ def _write_chunks(
         for i in range(start, stop):
             unit, row = sources[i]
             if unit not in cache:
-                cache[unit] = _load_unit_array(Path(unit_dir), unit, f)
+                cache[unit] = _load_unit_array(as_loc(unit_dir), unit, f)
                 while len(cache) > 3:
                     cache.popitem(last=False)
             block[i - start] = cache[unit][row]
@@ -537,9 +530,9 @@ def prepare(
                 unit_size=unit_size,
                 adapter=adapter,
                 adapter_params=adapter_params,
-                **({"address": address} if address is not None else {}),
-                **({"raw_root": raw_root} if raw_root is not None else {}),
-                **({"storage_options": storage_options} if storage_options else {}),
+                address=address,
+                raw_root=raw_root,
+                storage_options=storage_options,
             )
         except OSError as exc:
             if exc.errno not in (28, 122):  # ENOSPC, EDQUOT
@@ -566,19 +559,31 @@ def _prepare_unlocked(
     seed: int = 0,
     label_policy: str = "corrected",
     progress: Callable[[int, int], None] | None = None,
-    executor: Executor | None = None,
+    executor: Executor | str | None = None,
     unit_size: int = UNIT_SIZE,
     adapter: Adapter | None = None,
     adapter_params: dict[str, Any] | None = None,
+    address: str | None = None,
+    raw_root: str | Path | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> PrepareResult:
     """Prepare dataset ``key`` from ``<root>/raw/<key>/`` into ``<root>/stores/<key>/``.
 
     ``progress(done_records, total_records)`` is called as units finish. ``adapter_params``
     set the adapter's construction parameters (e.g. ``{"size": 224}`` for images).
+
+    ``executor``: an :class:`Executor`, or its name: ``"local"`` (``workers`` processes) or
+    ``"ray"`` (a Ray cluster at ``address``, default: a local one; ``workers`` = the cluster's
+    CPUs unless given). ``root`` may be an fsspec URL (``s3://bucket/prefix``,
+    ``storage_options`` for its file system; credentials from the standard chain): the work
+    files and the store are written there by the workers themselves, and the store is
+    complete only when its ``dataset.json`` (written last) exists. The raw files are then read
+    from ``raw_root`` (a local or shared folder that every worker sees at the same path;
+    default: the local data root, ``$CLIMB_ROOT`` or ``~/climb-data``).
     """
     from climb import __version__
     from climb.core.paths import raw_dir as _raw_dir
-    from climb.core.paths import stores_dir as _stores_dir
+    from climb.store.fs import is_url, root_location
 
     t0 = time.perf_counter()
     if label_policy not in ("corrected", "climb"):
@@ -589,12 +594,24 @@ def _prepare_unlocked(
     ):
         raise ClimbError(f"unknown split rule {splits!r}", fix="use official, climb or patient")
     key = adapter.key
-    raw = _raw_dir(key, root)
+    root_loc = root_location(root, storage_options)
+    if raw_root is not None and is_url(raw_root):
+        raise ClimbError(
+            f"raw files are read from a file system, not from {raw_root}",
+            fix="pass --raw-root a local or shared folder (every worker must see it); the store "
+            "itself may go to object storage with --root s3://BUCKET/PREFIX",
+        )
+    raw = _raw_dir(key, raw_root if raw_root is not None else local_root(root))
     if not raw.is_dir():
         raise ClimbError(
             f"no raw data for {key!r}",
             where=str(raw),
-            fix=f"run 'climb fetch {key}' first (or put the files there), or pass --root",
+            fix=f"run 'climb fetch {key}' first (or put the files there), or pass --root"
+            + (
+                " / --raw-root (the raw files of an s3:// root are read locally)"
+                if root_loc.is_remote
+                else ""
+            ),
         )
     rule = splits or adapter.default_split_rule(raw)  # type: ignore[attr-defined]
     supported = adapter.split_rules(raw)
@@ -621,85 +638,208 @@ def _prepare_unlocked(
     inputs = input_digest(raw)
     fp = fingerprint(adapter, options, inputs)
 
-    out = _stores_dir(key, root)
-    work = out.parent / f".{key}.work"
-    unit_dir = work / "units"
-    state_file = work / "state.json"
-    if work.exists():
-        try:
-            state = json.loads(state_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            state = {}
-        if state.get("fingerprint") != fp or state.get("unit_size") != unit_size:
-            shutil.rmtree(work)
-    unit_dir.mkdir(parents=True, exist_ok=True)
-    if not state_file.exists():
-        state_file.write_text(
-            json.dumps({"fingerprint": fp, "unit_size": unit_size, "key": key}), encoding="utf-8"
-        )
-
-    units = [refs[i : i + unit_size] for i in range(0, len(refs), unit_size)]
-    done = {int(p.name.split(".")[0]) for p in unit_dir.glob("*.json")}
-    pending = [u for u in range(len(units)) if u not in done]
-    resumed = len(units) - len(pending)
-    n_done = sum(len(units[u]) for u in done if u < len(units))
-    if progress:
-        progress(n_done, len(refs))
-    own_executor = executor is None
-    import numcodecs  # noqa: F401  (the parent needs them anyway; imported before a process
-    import zarr  # noqa: F401  pool forks, its workers inherit them instead of importing each)
-
-    ex = executor or get_executor(workers)
+    stores = root_loc.join("stores")
+    out = stores.join(key)
+    work = stores.join(f".{key}.work")
+    unit_dir = work.join("units")
+    state_file = work.join("state.json")
+    where = root_loc.url
+    lock = RemoteLock(stores.join(f".{key}.lock"), what=f"the store of {key} at {out}")
+    if root_loc.is_remote:  # two prepares into one prefix: the second one fails clearly
+        root_loc.check_reachable()
+        lock.acquire()
+    own_executor = not (executor is not None and not isinstance(executor, str))
+    ex: Executor | None = None
     try:
-        tasks_iter = (
-            (adapter, str(raw), units[u], options, str(unit_dir), u, fields) for u in pending
-        )
-        for unit, _n_ok, _n_bad in ex.map_unordered(_process_unit, tasks_iter):
-            n_done += len(units[unit])
-            if progress:
-                progress(n_done, len(refs))
+        with remote_errors(where, storage_options):
+            if work.exists():
+                try:
+                    state = json.loads(state_file.read_text())
+                except (OSError, ValueError, ClimbError):
+                    state = {}
+                if state.get("fingerprint") != fp or state.get("unit_size") != unit_size:
+                    work.rm()
+            unit_dir.mkdirs()
+            if not state_file.exists():
+                state_file.write_text(
+                    json.dumps({"fingerprint": fp, "unit_size": unit_size, "key": key})
+                )
+            units = [refs[i : i + unit_size] for i in range(0, len(refs), unit_size)]
+            done = _committed_units(unit_dir)
+        pending = [u for u in range(len(units)) if u not in done]
+        resumed = len(units) - len(pending)
+        n_done = sum(len(units[u]) for u in done if u < len(units))
+        if progress:
+            progress(n_done, len(refs))
+        import numcodecs  # noqa: F401  (the parent needs them anyway; imported before a process
+        import zarr  # noqa: F401  pool forks, its workers inherit them instead of importing each)
 
-        # ------------------------------------------------------------ assemble
+        if own_executor:
+            ex = get_executor(workers, executor or "local", address=address)  # type: ignore[arg-type]
+        else:
+            ex = executor  # type: ignore[assignment]
+        assert ex is not None
+        meta, tmp, split_meta, quarantine = _run(
+            ex,
+            adapter,
+            raw,
+            units,
+            pending,
+            options,
+            unit_dir,
+            fields,
+            n_done,
+            len(refs),
+            progress,
+            rule,
+            tasks,
+            key,
+            stores,
+            out,
+            fp,
+            inputs,
+            __version__,
+            where,
+            storage_options,
+            seed,
+        )
+    finally:
+        if own_executor and ex is not None:
+            ex.close()
+        lock.release()
+    with remote_errors(where, storage_options):
+        if not root_loc.is_remote:  # swap the finished folder in with renames
+            out_p, tmp_p = out.path, tmp.path
+            old = out_p.parent / f".{key}.old"
+            if old.exists():
+                shutil.rmtree(old)
+            if out_p.exists():
+                out_p.replace(old)
+            tmp_p.replace(out_p)
+            shutil.rmtree(old, ignore_errors=True)
+        work.rm()
+    return PrepareResult(
+        key=key,
+        store=out.url if root_loc.is_remote else out.path,
+        counts=dict(split_meta["counts"]),
+        quarantined=quarantine,
+        reasons=dict(Counter(_reason_kind(q["reason"]) for q in quarantine)),
+        fingerprint=fp,
+        content_hash=meta["content_hash"],
+        seconds=time.perf_counter() - t0,
+        resumed_units=resumed,
+        notes=list(meta.get("notes", [])),
+    )
+
+
+def local_root(root: str | Path | None) -> str | Path | None:
+    """The local data root for raw files: ``root`` unless it (or, without it, ``$CLIMB_ROOT``)
+    is a URL; then ``$CLIMB_ROOT`` if that is local, else the default ``~/climb-data``."""
+    from climb.core.paths import DEFAULT_ROOT, ROOT_ENV
+    from climb.store.fs import is_url
+
+    if root not in (None, "") and not is_url(str(root)):
+        return root
+    env = os.environ.get(ROOT_ENV, "").strip()
+    return env if env and not is_url(env) else DEFAULT_ROOT
+
+
+def _committed_units(unit_dir: Loc) -> set[int]:
+    """Units whose commit file (``NNNNNN.json``, written last) exists."""
+    return {
+        int(n.split(".")[0])
+        for n in unit_dir.listdir()
+        if n.endswith(".json") and n.split(".")[0].isdigit()
+    }
+
+
+def _run(
+    ex: Executor,
+    adapter: Adapter,
+    raw: Path,
+    units: list[list[RecordRef]],
+    pending: list[int],
+    options: PrepareOptions,
+    unit_dir: Loc,
+    fields: list[FieldSpec],
+    n_done: int,
+    n_refs: int,
+    progress: Callable[[int, int], None] | None,
+    rule: str,
+    tasks: dict[str, dict[str, Any]],
+    key: str,
+    stores: Loc,
+    out: Loc,
+    fp: str,
+    inputs: dict[str, Any],
+    version: str,
+    where: str,
+    storage_options: dict[str, Any] | None,
+    seed: int,
+) -> tuple[dict[str, Any], Loc, dict[str, Any], list[dict[str, Any]]]:
+    """Phases 2 and 3 (read the pending units, assemble the store); returns (dataset.json,
+    the folder written, split metadata, quarantine)."""
+    tasks_iter = ((adapter, str(raw), units[u], options, unit_dir, u, fields) for u in pending)
+    for unit, _n_ok, _n_bad in ex.map_unordered(_process_unit, tasks_iter):
+        n_done += len(units[unit])
+        if progress:
+            progress(n_done, n_refs)
+
+    with remote_errors(where, storage_options):
+        # every unit must be committed (written or quarantined) before anything is assembled
+        missing = sorted(set(range(len(units))) - _committed_units(unit_dir))
+        if missing:
+            raise ClimbError(
+                f"{len(missing)} unit(s) of {key} were not written (first: {missing[0]}): a "
+                "worker failed",
+                where=unit_dir.url,
+                fix="run the same 'climb prepare' again: finished units are kept and only the "
+                "missing ones are read",
+            )
         rows: list[dict[str, Any]] = []
-        sources: list[tuple[int, int]] = []
         quarantine: list[dict[str, Any]] = []
         unit_lengths: dict[str, dict[int, list[int]]] = {}
         for u in range(len(units)):
-            commit = json.loads((unit_dir / f"{u:06d}.json").read_text(encoding="utf-8"))
+            commit = json.loads(unit_dir.join(f"{u:06d}.json").read_text())
             for name, ls in commit.get("ragged_lengths", {}).items():
                 unit_lengths.setdefault(name, {})[u] = ls
             for j, r in enumerate(commit["rows"]):
                 r["_src"] = (u, j)
                 rows.append(r)
             quarantine.extend(commit["quarantine"])
-        kept, dropped, notes = _assign_splits(rows, rule, options)
-        quarantine.extend(dropped)
-        ids = Counter(r["sample_id"] for r in kept)
-        dup = [k for k, c in ids.items() if c > 1]
-        if dup:
-            raise ClimbError(f"duplicate sample ids from the adapter: {dup[:5]}", where=key)
-        sources = [tuple(r["_src"]) for r in kept]  # type: ignore[misc]
-        df = _samples_frame(kept, tasks)
-        leaks = leakage(df["patient_id"].tolist(), df["split"].tolist())
-        describe = getattr(adapter, "describe_split", None)
-        split_meta = (
-            describe(rule, seed)
-            if rule not in ("official", "climb", "patient") and callable(describe)
-            else describe_rule(rule, seed)
+    kept, dropped, notes = _assign_splits(rows, rule, options)
+    quarantine.extend(dropped)
+    ids = Counter(r["sample_id"] for r in kept)
+    dup = [k for k, c in ids.items() if c > 1]
+    if dup:
+        raise ClimbError(f"duplicate sample ids from the adapter: {dup[:5]}", where=key)
+    sources: list[tuple[int, int]] = [tuple(r["_src"]) for r in kept]  # type: ignore[misc]
+    df = _samples_frame(kept, tasks)
+    leaks = leakage(df["patient_id"].tolist(), df["split"].tolist())
+    describe = getattr(adapter, "describe_split", None)
+    split_meta = (
+        describe(rule, seed)
+        if rule not in ("official", "climb", "patient") and callable(describe)
+        else describe_rule(rule, seed)
+    )
+    split_meta["counts"] = {s: int(c) for s, c in sorted(Counter(df["split"]).items())}
+    split_meta["leakage_check"] = (
+        "passed" if not leaks else f"failed: {len(leaks)} patient(s) in more than one split"
+    )
+    if leaks:
+        split_meta["leaking_patients"] = sorted(leaks)[:20]
+        notes.append(
+            f"{len(leaks)} patient(s) occur in more than one split ({rule} split is not patient-level)"
         )
-        split_meta["counts"] = {s: int(c) for s, c in sorted(Counter(df["split"]).items())}
-        split_meta["leakage_check"] = (
-            "passed" if not leaks else f"failed: {len(leaks)} patient(s) in more than one split"
-        )
-        if leaks:
-            split_meta["leaking_patients"] = sorted(leaks)[:20]
-            notes.append(
-                f"{len(leaks)} patient(s) occur in more than one split ({rule} split is not patient-level)"
-            )
 
-        tmp = out.parent / f".{key}.assemble"
-        if tmp.exists():
-            shutil.rmtree(tmp)
+    with remote_errors(where, storage_options):
+        if out.is_remote:
+            # object storage has no rename: the old store goes first and the new one is written
+            # in place; it reads as complete only once dataset.json (written last) exists
+            tmp = out
+        else:
+            tmp = stores.join(f".{key}.assemble")
+        tmp.rm()
         writer = StoreWriter(tmp, key=key, fields=fields, num_samples=len(kept))
         train = df["split"].to_numpy() == "train"
         targets = frozenset(str(t["field"]) for t in tasks.values() if t.get("field"))
@@ -720,10 +860,17 @@ def _prepare_unlocked(
             results = list(
                 ex.map_unordered(
                     _write_chunks,
-                    ((str(tmp), str(unit_dir), f, g, sources, f.chunks, f_train) for g in groups),
+                    ((tmp, unit_dir, f, g, sources, f.chunks, f_train) for g in groups),
                 )
             )
             blocks = {c: d for r in results for c, d in r["digests"].items()}
+            missing_chunks = [c for c in range(n_chunks) if c not in blocks]
+            if missing_chunks:
+                raise ClimbError(
+                    f"{len(missing_chunks)} chunk(s) of field {f.name} were not written",
+                    where=tmp.url,
+                    fix="run the same 'climb prepare' again",
+                )
             digests[f.name] = combine_block_digests(
                 (len(kept), *f.shape), f.dtype, (blocks[c] for c in range(n_chunks))
             )
@@ -746,7 +893,7 @@ def _prepare_unlocked(
             provenance={"raw_dir": f"raw/{key}", "inputs": inputs},
             fingerprint=fp,
             created_by={
-                "climb": __version__,
+                "climb": version,
                 "adapter": f"{type(adapter).__module__}.{type(adapter).__qualname__}",
                 "adapter_version": adapter.version,
                 "adapter_params": _params(adapter),
@@ -761,29 +908,7 @@ def _prepare_unlocked(
                 "notes": notes + adapter.summary_notes(raw, options),
             },  # type: ignore[attr-defined]
         )
-    finally:
-        if own_executor:
-            ex.close()
-    old = out.parent / f".{key}.old"
-    if old.exists():
-        shutil.rmtree(old)
-    if out.exists():
-        out.replace(old)
-    tmp.replace(out)
-    shutil.rmtree(old, ignore_errors=True)
-    shutil.rmtree(work, ignore_errors=True)
-    return PrepareResult(
-        key=key,
-        store=out,
-        counts=dict(split_meta["counts"]),
-        quarantined=quarantine,
-        reasons=dict(Counter(_reason_kind(q["reason"]) for q in quarantine)),
-        fingerprint=fp,
-        content_hash=meta["content_hash"],
-        seconds=time.perf_counter() - t0,
-        resumed_units=resumed,
-        notes=list(meta.get("notes", [])),
-    )
+    return meta, tmp, split_meta, quarantine
 
 
 def _reason_kind(reason: str) -> str:

@@ -116,14 +116,12 @@ def retry(fn: Callable[[], T], what: str = "", attempts: int = RETRIES) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _endpoint(storage_options: dict[str, Any]) -> str | None:
+def _endpoint(storage_options: dict[str, Any], env: bool = True) -> str | None:
     ck = storage_options.get("client_kwargs") or {}
-    return (
-        storage_options.get("endpoint_url")
-        or ck.get("endpoint_url")
-        or os.environ.get("AWS_ENDPOINT_URL_S3")
-        or os.environ.get("AWS_ENDPOINT_URL")
-    )
+    given = storage_options.get("endpoint_url") or ck.get("endpoint_url")
+    if given or not env:
+        return given  # type: ignore[no-any-return]
+    return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
 
 
 def describe_error(exc: BaseException, url: str, storage_options: dict[str, Any]) -> ClimbError:
@@ -201,11 +199,23 @@ def remote_errors(url: str, storage_options: dict[str, Any] | None = None) -> It
 # ----------------------------------------------------------------------------- locations
 
 
+def effective_options(url: str, storage_options: dict[str, Any] | None) -> dict[str, Any]:
+    """``storage_options`` with the S3 endpoint of the environment (``AWS_ENDPOINT_URL_S3`` /
+    ``AWS_ENDPOINT_URL``) made explicit, so that fsspec's cached file system instances follow
+    the endpoint the process uses now."""
+    so = dict(storage_options or {})
+    if url.split("://", 1)[0] in ("s3", "s3a") and not _endpoint(so, env=False):
+        env = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        if env:
+            so["endpoint_url"] = env
+    return so
+
+
 def _filesystem(url: str, storage_options: dict[str, Any]) -> tuple[Any, str]:
     import fsspec
 
     try:
-        return fsspec.core.url_to_fs(url, **storage_options)  # type: ignore[no-any-return]
+        return fsspec.core.url_to_fs(url, **effective_options(url, storage_options))  # type: ignore[no-any-return]
     except (ImportError, ValueError) as exc:
         raise describe_error(ImportError(str(exc)), url, storage_options) from None
 
@@ -371,6 +381,20 @@ class Loc:
                 return 0, 0
         return len(found), sum(int(v.get("size") or 0) for v in found.values())
 
+    def check_reachable(self) -> None:
+        """For a URL: fail with a clear :class:`ClimbError` when its bucket (the first part of
+        the path) does not exist, denies access or cannot be reached; local paths pass."""
+        if not self.is_remote:
+            return
+        bucket = self._fspath.split("/", 1)[0]
+        with remote_errors(self.url, self.storage_options):
+            try:
+                retry(lambda: self.fs.ls(bucket, detail=False))
+            except FileNotFoundError as exc:
+                raise describe_error(
+                    FileNotFoundError(f"NoSuchBucket: {exc}"), self.url, self.storage_options
+                ) from None
+
     def mkdirs(self) -> None:
         if not self.is_remote:
             Path(self.url).mkdir(parents=True, exist_ok=True)
@@ -403,9 +427,8 @@ class Loc:
         from zarr.storage import FsspecStore
 
         with remote_errors(self.url, self.storage_options):
-            inner = FsspecStore.from_url(
-                self.url, storage_options=self.storage_options or None, read_only=read_only
-            )
+            so = effective_options(self.url, self.storage_options)
+            inner = FsspecStore.from_url(self.url, storage_options=so or None, read_only=read_only)
         return cached_store(inner, url=self.url, cache=chunk_cache() if cache else None)
 
 

@@ -61,12 +61,20 @@ class RaggedWriter:
         self.spec = spec
         self.offsets = offsets_from_lengths(lengths)
         total = int(self.offsets[-1])
-        vpath, opath = _paths(Path(root), spec.name)
-        vpath.parent.mkdir(parents=True, exist_ok=True)
+        from climb.store.fs import as_loc
+
+        loc = as_loc(root)
+        if loc.is_remote:  # an fsspec URL (through the store file layer: retried writes)
+            vstore = loc.join("arrays", f"{spec.name}.values.zarr").zarr_store()
+            ostore = loc.join("arrays", f"{spec.name}.offsets.zarr").zarr_store()
+        else:
+            vpath, opath = _paths(Path(loc.url), spec.name)
+            vpath.parent.mkdir(parents=True, exist_ok=True)
+            vstore, ostore = str(vpath), str(opath)
         comp = _compressor(spec.codec)
         self.rows = max(1, min(spec.rows_per_chunk, max(total, 1)))
         self.values = zarr.create_array(
-            store=str(vpath),
+            store=vstore,
             shape=(total, *spec.inner_shape),
             chunks=(self.rows, *spec.inner_shape),
             dtype=spec.dtype,
@@ -76,7 +84,7 @@ class RaggedWriter:
             attributes={"climb_field": spec.to_meta(), "part": "values"},
         )
         off = zarr.create_array(
-            store=str(opath),
+            store=ostore,
             shape=self.offsets.shape,
             chunks=(max(1, min(len(self.offsets), 1 << 20)),),
             dtype=OFFSETS_DTYPE,
@@ -217,7 +225,7 @@ def ragged_digest(root: str | Path, name: str, version: int | None = None) -> st
     """sha256 of a ragged field's decoded content (offsets, then values chunk by chunk)."""
     from climb.store.writer import HASH_VERSION, array_digest
 
-    r = RaggedArray.open(str(root), name)
+    r = RaggedArray.open(str(root), name, getattr(root, "storage_options", None))
     h = hashlib.sha256()
     h.update(json.dumps(["ragged", name]).encode())
     h.update(r.offsets.tobytes())

@@ -16,6 +16,7 @@ import numpy as np
 
 from climb.core.errors import ClimbError
 from climb.core.schema import LIST_LABEL_TYPES, FieldSpec, quantize
+from climb.store.fs import Loc, as_loc, is_url
 
 FORMAT = "climb-store"
 FORMAT_VERSION = 1
@@ -66,17 +67,18 @@ def _compressor(codec: Mapping[str, Any]) -> Any:
     raise ClimbError(f"unknown codec {name!r}", fix="use 'blosc', 'zstd' or 'none'")
 
 
-def create_array(root: Path, spec: FieldSpec, num_samples: int) -> Any:
-    """Create (overwrite) ``arrays/<field>.zarr`` for ``num_samples`` samples."""
+def create_array(root: Path | str | Loc, spec: FieldSpec, num_samples: int) -> Any:
+    """Create (overwrite) ``arrays/<field>.zarr`` for ``num_samples`` samples (``root``: a
+    local folder, or a :class:`~climb.store.fs.Loc` / URL of object storage)."""
     import zarr
 
-    path = Path(root) / "arrays" / f"{spec.name}.zarr"
+    path = as_loc(root).join("arrays", f"{spec.name}.zarr").zarr_store()
     comp = _compressor(spec.codec)
     filt = _scale_filter(spec.codec, spec.dtype)
     extra: dict[str, Any] = {"filters": [filt]} if filt is not None else {}
     with quiet_zarr():
         return zarr.create_array(
-            store=str(path),
+            store=path,
             shape=(num_samples, *spec.shape),
             chunks=(max(1, min(spec.chunks, max(num_samples, 1))), *spec.shape),
             dtype=spec.dtype,
@@ -88,14 +90,16 @@ def create_array(root: Path, spec: FieldSpec, num_samples: int) -> Any:
         )
 
 
-def open_array_rw(root: Path, name: str) -> Any:
+def open_array_rw(root: Path | str | Loc, name: str) -> Any:
     import zarr
 
     with quiet_zarr():
-        return zarr.open_array(str(Path(root) / "arrays" / f"{name}.zarr"), mode="r+")
+        return zarr.open_array(as_loc(root).join("arrays", f"{name}.zarr").zarr_store(), mode="r+")
 
 
-def write_samples(root: Path, samples: Any, tasks: Mapping[str, Mapping[str, Any]]) -> None:
+def write_samples(
+    root: Path | str | Loc, samples: Any, tasks: Mapping[str, Mapping[str, Any]]
+) -> None:
     """Write ``samples.parquet`` with the contract's column types."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -119,20 +123,35 @@ def write_samples(root: Path, samples: Any, tasks: Mapping[str, Mapping[str, Any
         else:
             cols[name] = pa.array(values)
     table = pa.table(cols)
-    pq.write_table(table, str(Path(root) / "samples.parquet"), compression="zstd")
+    loc = as_loc(root)
+    if not loc.is_remote:
+        pq.write_table(table, str(loc.path / "samples.parquet"), compression="zstd")
+        return
+    import io
+
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    loc.join("samples.parquet").write_bytes(buf.getvalue())
 
 
-def write_json(path: Path, obj: Any) -> None:
+def write_json(path: Path | str | Loc, obj: Any) -> None:
+    if is_url(path):  # one PUT: an object is never seen half-written
+        text = json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n"
+        as_loc(path).write_text(text)
+        return
+    path = Path(str(path))
     tmp = Path(str(path) + ".tmp")
     tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
     tmp.replace(path)
 
 
-def write_quarantine(root: Path, entries: Iterable[Mapping[str, Any]]) -> None:
+def write_quarantine(root: Path | str | Loc, entries: Iterable[Mapping[str, Any]]) -> None:
     lines = [json.dumps(dict(e), sort_keys=True) for e in entries]
-    (Path(root) / "quarantine.jsonl").write_text(
-        "".join(line + "\n" for line in lines), encoding="utf-8"
-    )
+    text = "".join(line + "\n" for line in lines)
+    if is_url(root):
+        as_loc(root).join("quarantine.jsonl").write_text(text)
+        return
+    (Path(str(root)) / "quarantine.jsonl").write_text(text, encoding="utf-8")
 
 
 #: content-hash scheme written by this climb (``dataset.json`` ``content_hash_version``):
@@ -179,16 +198,18 @@ class StoreWriter:
     """
 
     def __init__(
-        self, path: str | Path, *, key: str, fields: Iterable[FieldSpec], num_samples: int
+        self, path: str | Path | Loc, *, key: str, fields: Iterable[FieldSpec], num_samples: int
     ) -> None:
-        self.path = Path(path)
+        self.loc = as_loc(path)
+        #: the local folder, or the :class:`~climb.store.fs.Loc` of a store on object storage
+        self.path: Any = self.loc if self.loc.is_remote else self.loc.path
         self.key = key
         self.fields = {f.name: f for f in fields}
         self.num_samples = int(num_samples)
-        (self.path / "arrays").mkdir(parents=True, exist_ok=True)
-        stale = self.path / "dataset.json"
-        if stale.exists():
-            stale.unlink()
+        self.loc.join("arrays").mkdirs()
+        # dataset.json is the commit marker, written last: remove it first, so a store being
+        # (re)written never reads as complete
+        self.loc.join("dataset.json").rm(recursive=False)
         self.arrays = {
             n: create_array(self.path, f, self.num_samples)
             for n, f in self.fields.items()
@@ -249,11 +270,12 @@ class StoreWriter:
             extra=extra,
             array_digests=array_digests,
         )
-        # every file's size and sha256 (climb.store.integrity)
-        from climb.store.integrity import write_checksums
+        if not self.loc.is_remote:  # every file's size and sha256 (climb.store.integrity)
+            from climb.store.integrity import write_checksums
 
-        meta["checksums"] = write_checksums(self.path)
-        write_json(self.path / "dataset.json", meta)
+            meta["checksums"] = write_checksums(self.loc.path)
+        marker = self.loc.join("dataset.json")
+        write_json(marker if self.loc.is_remote else marker.path, meta)
         return meta
 
 
@@ -271,7 +293,13 @@ def content_hash(
     import zarr
 
     h = hashlib.sha256()
-    df = pd.read_parquet(Path(path) / "samples.parquet")
+    loc = as_loc(path)
+    if loc.is_remote:
+        import io
+
+        df = pd.read_parquet(io.BytesIO(loc.join("samples.parquet").read_bytes()))
+    else:
+        df = pd.read_parquet(loc.path / "samples.parquet")
     h.update(samples_digest(df).encode())
     for name in sorted(field_names):
         if array_digests and name in array_digests:
@@ -279,16 +307,16 @@ def content_hash(
             h.update(array_digests[name].encode())
             continue
         if (
-            not (Path(path) / "arrays" / f"{name}.zarr").exists()
-            and (Path(path) / "arrays" / f"{name}.values.zarr").exists()
+            not loc.join("arrays", f"{name}.zarr").exists()
+            and loc.join("arrays", f"{name}.values.zarr").exists()
         ):
             from climb.store.ragged import ragged_digest
 
             h.update(name.encode())
-            h.update(ragged_digest(path, name, version).encode())
+            h.update(ragged_digest(loc if loc.is_remote else path, name, version).encode())
             continue
         with quiet_zarr():
-            arr = zarr.open_array(str(Path(path) / "arrays" / f"{name}.zarr"), mode="r")
+            arr = zarr.open_array(loc.join("arrays", f"{name}.zarr").zarr_store(), mode="r")
         h.update(name.encode())
         h.update(array_digest(arr, version=version).encode())
     return h.hexdigest()

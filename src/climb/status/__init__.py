@@ -1,0 +1,1 @@
+"""``climb status``: where each dataset stands (access, fetched, prepared, stale, runs)."""
