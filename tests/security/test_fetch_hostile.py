@@ -221,3 +221,23 @@ def test_cross_host_redirect_drops_credentials(
     other = hostile2.requests("/cdn/")
     assert other and all("Authorization" not in r["headers"] for r in other)
     assert all("hf_secret_token" not in json.dumps(r) for r in other)
+
+
+@pytest.mark.parametrize(
+    "listing",
+    [
+        [{"type": "file", "path": 123, "size": 3}],
+        [{"type": "file", "path": "a.bin", "size": "many", "lfs": "nope"}],
+        ["not-an-object"],
+    ],
+)
+def test_malformed_listing_is_a_clear_error(
+    env: dict, root: Path, hostile: Hostile, monkeypatch: pytest.MonkeyPatch, listing: list
+) -> None:
+    monkeypatch.setenv("CLIMB_HUGGINGFACE_URL", hostile.url)
+    hostile.route("/api/datasets/org/ds/tree/r", 200, json.dumps(listing).encode())
+    src = Source(kind="huggingface", id="org/ds", version="r", repo_type="dataset")
+    with pytest.raises(ClimbError) as e:
+        fetch(card("ml", (src,)), root)
+    assert "Hugging Face dataset org/ds@r" in e.value.render()
+    assert hostile.requests("/resolve/") == []

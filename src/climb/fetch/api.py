@@ -175,6 +175,18 @@ def plan_dataset(
         except (AccessError, CredentialsError) as exc:
             _with_hint(card, i, exc)
             raise
+        except ClimbError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            # a listing that parsed as JSON but not as the API's answer (a hostile or broken
+            # server or mirror): an error naming the source, never a traceback
+            raise ClimbError(
+                f"the file list of {s.describe()} is malformed "
+                f"({type(exc).__name__}: {str(exc)[:100]})",
+                where=f"dataset {card.key}",
+                fix="check the source's base URL (CLIMB_<SOURCE>_URL) or mirror; nothing was "
+                "downloaded",
+            ) from None
         plan.files.extend(_prefixed(rf, prefix) for rf in listed)
     if include or exclude:
         plain = [f.path for f in plan.files if f.extract == "no"]
