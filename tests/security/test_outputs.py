@@ -50,12 +50,6 @@ def test_md_escape(raw: str, safe: str) -> None:
 def test_exit_codes_reach_the_shell(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """cli.main passes on every command's typer.Exit code (standalone_mode=False used to
     swallow it): `climb verify` of a damaged folder exits 1."""
-    folder = tmp_path / "raw" / "k"
-    folder.mkdir(parents=True)
-    (folder / "a.txt").write_text("a")
-    (folder / ".climb-fetch.json").write_text(
-        '{"files": {"a.txt": {"size": 5, "sha256": "0", "checksum": null}}}'
-    )
     from climb import registry
 
     key = registry.keys()[0]
