@@ -244,3 +244,33 @@ def test_json_round_trip_through_loc(s3: dict[str, Any]) -> None:
     assert loc.du() == (1, len(json.dumps({"x": 1})))
     loc.rm()
     assert not loc.join("a", "b.json").exists()
+
+
+def test_cli_prepare_into_s3_and_store_info(
+    s3: dict[str, Any], local: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from climb.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = 0
+        try:
+            main(list(argv))
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    url = f"s3://{s3['bucket']}/cli"
+    code, out, err = run(
+        "prepare", KEY, "--root", url, "--raw-root", str(local["root"]), "--splits", "patient"
+    )
+    assert code == 0, err
+    assert f"wrote {url}/stores/{KEY}" in out
+    _no_secret(out + err)
+    code, out, err = run("store", "info", f"{url}/stores/{KEY}")
+    assert code == 0, err
+    assert KEY in out
+    # an s3:// root without raw files under the local root: a clear error before any work
+    code, out, err = run("prepare", KEY, "--root", url, "--raw-root", str(local["root"] / "nope"))
+    assert code != 0 and "no raw data" in err and "--raw-root" in err
+    assert "Traceback" not in err
