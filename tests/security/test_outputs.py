@@ -53,7 +53,7 @@ def test_exit_codes_reach_the_shell(tmp_path: Path, capsys: pytest.CaptureFixtur
     from climb import registry
 
     key = registry.keys()[0]
-    (tmp_path / "raw" / key).mkdir()
+    (tmp_path / "raw" / key).mkdir(parents=True)
     (tmp_path / "raw" / key / ".climb-fetch.json").write_text(
         '{"files": {"gone.bin": {"size": 5, "sha256": "0", "checksum": null}}}'
     )
