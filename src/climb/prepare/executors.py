@@ -164,9 +164,24 @@ class RayExecutor:
         remote = self._remote[fn]
         it = iter(tasks)
         pending: list[Any] = []
+        shared: dict[int, tuple[Any, Any]] = {}  # id(arg) -> (arg, its ObjectRef)
+
+        def submit(t: tuple[Any, ...]) -> Any:
+            # an argument shared by many tasks (the adapter, the row -> unit map of assembly,
+            # which has one entry per sample) goes to Ray's object store once, not once per task
+            args = []
+            for a in t:
+                if _shareable(a):
+                    if id(a) not in shared:
+                        shared[id(a)] = (a, ray.put(a))
+                    args.append(shared[id(a)][1])
+                else:
+                    args.append(a)
+            return remote.remote(*args)
+
         try:
             for t in it:
-                pending.append(remote.remote(*t))
+                pending.append(submit(t))
                 if len(pending) >= 2 * self.workers:
                     break
             while pending:
@@ -174,7 +189,7 @@ class RayExecutor:
                 yield self._get(done[0])
                 nxt = next(it, None)
                 if nxt is not None:
-                    pending.append(remote.remote(*nxt))
+                    pending.append(submit(nxt))
         finally:
             for ref in pending:  # an error or an abandoned iterator: stop the rest
                 with contextlib.suppress(Exception):
@@ -186,6 +201,12 @@ class RayExecutor:
             return ray.get(ref)
         except ray.exceptions.RayTaskError as exc:
             cause = getattr(exc, "cause", None)
+            if isinstance(cause, ModuleNotFoundError) and "climb" in str(cause):
+                raise ClimbError(
+                    f"a Ray worker cannot import climb ({cause})",
+                    fix="install the same climb (and its extras) on every node of the cluster, "
+                    "or start the job with a runtime_env that ships it",
+                ) from None
             if isinstance(cause, BaseException):
                 raise cause from None
             raise
@@ -201,6 +222,18 @@ class RayExecutor:
         if self._owns and self._ray.is_initialized():
             self._ray.shutdown()
         self._owns = False
+
+
+def _shareable(a: Any) -> bool:
+    """Worth one ``ray.put`` for all tasks: a large sequence, or an object of a user class
+    (an adapter); not plain scalars, strings, small lists."""
+    import numpy as np
+
+    if isinstance(a, (list, tuple, np.ndarray)):
+        return len(a) > 1024
+    return not isinstance(a, (str, bytes, int, float, bool, type(None), dict)) and hasattr(
+        a, "__dict__"
+    )
 
 
 def _local(workers: int, address: str | None = None) -> Executor:
