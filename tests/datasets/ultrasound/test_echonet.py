@@ -93,3 +93,28 @@ def test_official_split_ef_tracings_and_bad_inputs(tmp_path: Path) -> None:
     tr = st.read("lv_tracing", [i])[0]
     assert v.shape == (N_FRAMES, 112, 112, 3) and tr.shape == (8, 5)
     assert tr[:4, 0].tolist() == [3] * 4 and tr[0, 1:].tolist() == [40, 30, 70, 80]
+
+
+def test_without_volume_tracings(tmp_path: Path) -> None:
+    """No VolumeTracings.csv: a clear error naming the option that prepares without it."""
+    import pytest
+
+    from climb.core.errors import ClimbError
+    from climb.datasets.ultrasound._videos import EchoNetAdapter
+
+    header, rows = _rows()
+    root = tmp_path / "raw" / "echonet_dynamic" / "EchoNet-Dynamic"
+    (root / "Videos").mkdir(parents=True)
+    table = [dict(r, NumberOfFrames=str(N_FRAMES)) for r in rows[:3]]
+    for i, r in enumerate(table):
+        _video(root / "Videos" / f"{r['FileName']}.avi", N_FRAMES, i)
+    with (root / "FileList.csv").open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=header)
+        w.writeheader()
+        w.writerows(table)
+    with pytest.raises(ClimbError, match="-O tracings=false"):
+        prepare("echonet_dynamic", tmp_path)
+    res = prepare("echonet_dynamic", tmp_path, adapter=EchoNetAdapter(tracings=False))
+    st = open_store(res.store)
+    assert len(st.samples) == 3 and "lv_tracing" not in st.fields
+    assert (st.samples["tracing_issue"] == "no VolumeTracings.csv").all()

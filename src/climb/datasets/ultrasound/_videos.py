@@ -216,7 +216,23 @@ class EchoNetAdapter(VideoAdapter):
     channels = 3
     count_tolerance = None  # compared with FileList's NumberOfFrames instead
 
+    def __init__(
+        self,
+        *,
+        size: int | None = None,
+        channels: int | None = None,
+        fps: float | None = None,
+        max_frames: int | None = None,
+        tracings: bool = True,
+    ) -> None:
+        super().__init__(size=size, channels=channels, fps=fps, max_frames=max_frames)
+        if not isinstance(tracings, bool):
+            raise ValueError(f"tracings must be true or false, got {tracings!r}")
+        self.tracings = tracings
+
     def fields(self) -> list[Any]:
+        if not self.tracings:
+            return [self.video_field()]
         return [
             self.video_field(),
             RaggedFieldSpec(
@@ -276,6 +292,13 @@ class EchoNetAdapter(VideoAdapter):
     def list_records(self, raw_dir: Path, options: PrepareOptions) -> list[RecordRef]:
         root = self._root(raw_dir)
         tr_path = root / "VolumeTracings.csv"
+        if self.tracings and not tr_path.is_file():
+            raise ClimbError(
+                "VolumeTracings.csv not found next to FileList.csv",
+                where=str(root),
+                fix="place it there (it comes with the release), or prepare without the "
+                "lv_tracing field: climb prepare echonet_dynamic -O tracings=false",
+            )
         tracings = read_tracings(tr_path) if tr_path.is_file() else {}
         refs = []
         with (root / "FileList.csv").open(newline="", encoding="utf-8") as f:
@@ -334,7 +357,7 @@ class EchoNetAdapter(VideoAdapter):
             sample_id=ref.record_id,
             patient_id=ref.record_id,  # one video per patient (EchoNet-Dynamic)
             source_path=ref.source_path,
-            arrays={VIDEO_FIELD: frames, TRACING_FIELD: tr},
+            arrays={VIDEO_FIELD: frames, **({TRACING_FIELD: tr} if self.tracings else {})},
             labels={
                 "ef": ef,
                 "esv": info["esv"] if info["esv"] is not None else float("nan"),
