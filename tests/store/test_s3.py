@@ -274,3 +274,26 @@ def test_cli_prepare_into_s3_and_store_info(
     code, out, err = run("prepare", KEY, "--root", url, "--raw-root", str(local["root"] / "nope"))
     assert code != 0 and "no raw data" in err and "--raw-root" in err
     assert "Traceback" not in err
+
+
+def test_ragged_fields_on_s3(s3: dict[str, Any], tmp_path: Path) -> None:
+    """Graphs (values + offsets arrays) written to and read from s3://, same content."""
+    from climb.core.schema import graph_prefixes
+    from climb.store.ragged import read_graphs
+    from tests.conftest import shared_fixture
+
+    src = shared_fixture("proteins/raw")
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "proteins").symlink_to(src, target_is_directory=True)
+    here = prepare("proteins", tmp_path)
+    there = prepare("proteins", f"s3://{s3['bucket']}/graphs", raw_root=tmp_path)
+    assert there.content_hash == here.content_hash
+    a_store, b_store = open_store(there.store), open_store(here.store)
+    (prefix,) = graph_prefixes(b_store.fields)
+    idx = [0, 7, len(b_store) - 1]
+    for a, b in zip(
+        read_graphs(a_store, prefix, idx), read_graphs(b_store, prefix, idx), strict=True
+    ):
+        assert a.keys() == b.keys()
+        for k in a:
+            np.testing.assert_array_equal(a[k], b[k])
