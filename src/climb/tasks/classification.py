@@ -131,6 +131,7 @@ class Binary(_Classification):
 @register_kind
 class Multiclass(_Classification):
     name = "multiclass"
+    thresholds = False  # decisions are the arg-max
 
     def loss(
         self,
