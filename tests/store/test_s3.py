@@ -297,3 +297,20 @@ def test_ragged_fields_on_s3(s3: dict[str, Any], tmp_path: Path) -> None:
         assert a.keys() == b.keys()
         for k in a:
             np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_denied_access_on_the_server(
+    s3: dict[str, Any], local: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server checks credentials (moto's IAM authorisation on): our key is unknown to it,
+    so every request is refused with 403; the error says so and shows no secret."""
+    import moto.settings
+
+    monkeypatch.setattr(moto.settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
+    with pytest.raises(ClimbError) as ei:
+        prepare(KEY, f"s3://{s3['bucket']}/denied", raw_root=local["root"], splits="patient")
+    msg = str(ei.value)
+    assert "was denied" in msg and "AWS_PROFILE" in msg
+    _no_secret(msg)
+    with pytest.raises(ClimbError, match="was denied"):
+        open_store(f"s3://{s3['bucket']}/same/stores/{KEY}")
