@@ -282,8 +282,8 @@ def write_doc(path: Path, result: dict[str, Any]) -> None:
         f"S3 (moto server on 127.0.0.1, s3fs): prepare into s3:// {s3['prepare_s']} s for "
         f"{s3['store_mb']} MB of store = {s3['prepare_store_mb_per_s']} MB/s of store written "
         f"(work files included in the time); plain 8 MiB PUTs {s3['put_mb_per_s']} MB/s. The "
-        "loopback server is a Python process on the same 2 cores: a lower bound for real S3, "
-        "where one node reaches hundreds of MB/s with parallel PUTs.",
+        "loopback server is a Python process on the same 2 cores: a floor, not a measurement "
+        "of S3 (whose rate grows with parallel PUTs; not measured here).",
         "",
         f"Projection ({proj['datasets']} datasets, {proj['total_bytes'] / 1e12:.2f} TB; "
         f"{proj['known_bytes'] / 1e12:.2f} TB from card sizes, the rest shared by sample "
