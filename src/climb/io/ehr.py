@@ -163,6 +163,15 @@ def scan_table(
     absent come back as nulls.
     """
     pl = _polars()
+    have = _checked_header(path, table, columns)
+    if path.name.endswith(".parquet"):
+        lf = pl.scan_parquet(path)
+    else:
+        lf = pl.scan_csv(path, infer_schema=False, quote_char='"', low_memory=True)
+    return lf.select(_casts(have, {**columns, **(optional or {})}))
+
+
+def _checked_header(path: Path, table: str, columns: Mapping[str, str]) -> list[str]:
     have = header(path)
     missing = [c for c in columns if c not in have]
     if missing:
@@ -172,11 +181,11 @@ def scan_table(
             fix=f"the MIMIC-IV layout of {table} has the columns {', '.join(columns)}; "
             "check that the file is the PhysioNet table (not a re-export with renamed columns)",
         )
-    if path.name.endswith(".parquet"):
-        lf = pl.scan_parquet(path)
-    else:
-        lf = pl.scan_csv(path, infer_schema=False, quote_char='"', low_memory=True)
-    wanted = {**columns, **(optional or {})}
+    return have
+
+
+def _casts(have: Sequence[str], wanted: Mapping[str, str]) -> list[Any]:
+    pl = _polars()
     casts = {"int": pl.Int64, "float": pl.Float64, "str": pl.String}
     exprs = []
     for c, kind in wanted.items():
@@ -184,7 +193,53 @@ def scan_table(
             exprs.append(pl.col(c).cast(pl.String).cast(casts[kind], strict=False).alias(c))
         else:
             exprs.append(pl.lit(None, dtype=casts[kind]).alias(c))
-    return lf.select(exprs)
+    return exprs
+
+
+def iter_table(
+    path: Path,
+    table: str,
+    columns: Mapping[str, str],
+    optional: Mapping[str, str] | None = None,
+    *,
+    block_mb: int = 4,
+) -> Iterator[Any]:
+    """The columns of a CSV (plain or gzipped) as polars DataFrames of about ``block_mb`` MB of
+    text each, decompressed and parsed as a stream (pyarrow's CSV reader), with the casts of
+    :func:`scan_table`. Memory is bounded by one block whatever the table's size (polars'
+    ``scan_csv`` of a ``.gz`` file holds the whole compressed file in memory: 3.3 GB for
+    MIMIC-IV's chartevents). A parquet table is scanned in row groups by polars instead."""
+    pl = _polars()
+    have = _checked_header(path, table, columns)
+    wanted = {**columns, **(optional or {})}
+    if path.name.endswith(".parquet"):
+        for batch in pl.scan_parquet(path).select(_casts(have, wanted)).collect_batches():
+            yield batch
+        return
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    present = [c for c in wanted if c in have]
+    stream = pa.input_stream(str(path), compression="gzip" if path.name.endswith(".gz") else None)
+    reader = pacsv.open_csv(
+        stream,
+        read_options=pacsv.ReadOptions(block_size=block_mb << 20),
+        convert_options=pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in present},
+            include_columns=present,
+            strings_can_be_null=True,
+        ),
+    )
+    exprs = _casts(present, wanted)
+    try:
+        for batch in reader:
+            yield pl.from_arrow(pa.Table.from_batches([batch])).select(exprs)
+    except (pa.ArrowInvalid, OSError, EOFError) as exc:
+        raise ClimbError(
+            f"cannot read table {table}: {exc}",
+            where=str(path),
+            fix="the file is truncated or not a CSV; re-fetch it (climb fetch verifies checksums)",
+        ) from None
 
 
 def parse_time(col: str, *, exact: bool = False) -> Any:
@@ -212,9 +267,9 @@ def extract_events(
     buckets: int = 16,
     has_storetime: bool = True,
 ) -> Path:
-    """One streaming pass over an event table -> parquet under ``out_dir`` (hive buckets).
+    """One streaming pass over an event table -> parquet files under ``out_dir``.
 
-    ``events``: lazy frame with ``hadm_id``, ``itemid``, ``charttime`` (text), ``storetime``
+    ``events``: a lazy frame, or an iterable of DataFrames (:func:`iter_table`), with ``hadm_id``, ``itemid``, ``charttime`` (text), ``storetime``
     (text or null), ``valuenum`` and ``valueuom``. ``windows``: a small frame with ``hadm_id``,
     ``adm`` (row index), ``start``, ``pred`` (prediction time), ``admit``, ``disch``
     (datetimes). ``items``: itemid -> channel index; other itemids are dropped, or kept with
@@ -228,6 +283,53 @@ def extract_events(
     """
     pl = _polars()
     out_dir.mkdir(parents=True, exist_ok=True)
+    if not isinstance(events, pl.LazyFrame):
+        n = 0
+        for i, batch in enumerate(events):
+            part = _events_plan(
+                batch.lazy(), windows, items, keep_all, convert, buckets, has_storetime
+            ).collect()
+            if part.height:
+                part.write_parquet(out_dir / f"events-{i:05d}.parquet")
+                n += 1
+        if n == 0:  # an empty table still leaves a (typed) file
+            empty = _events_plan(
+                _empty_events(), windows, items, keep_all, convert, buckets, has_storetime
+            )
+            empty.collect().write_parquet(out_dir / "events-00000.parquet")
+        return out_dir
+    lf = _events_plan(events, windows, items, keep_all, convert, buckets, has_storetime)
+    # one streaming sink (a partitioned sink buffers rows per partition); each later step
+    # reads one bucket with a pushed-down filter
+    lf.sink_parquet(out_dir / "events.parquet", engine="streaming")
+    return out_dir
+
+
+_EVENT_SCHEMA = {
+    "hadm_id": "Int64",
+    "itemid": "Int64",
+    "charttime": "String",
+    "storetime": "String",
+    "valuenum": "Float64",
+    "valueuom": "String",
+}
+
+
+def _empty_events() -> Any:
+    pl = _polars()
+    return pl.LazyFrame(schema={k: getattr(pl, v) for k, v in _EVENT_SCHEMA.items()})
+
+
+def _events_plan(
+    events: Any,
+    windows: Any,
+    items: Mapping[int, int],
+    keep_all: bool,
+    convert: Mapping[int, tuple[float, float]] | None,
+    buckets: int,
+    has_storetime: bool,
+) -> Any:
+    pl = _polars()
     lf = events.filter(pl.col("hadm_id").is_not_null())
     if not keep_all:
         lf = lf.filter(pl.col("itemid").is_in(list(items)))
@@ -277,10 +379,7 @@ def extract_events(
             "bucket",
         )
     )
-    # one streaming sink (a partitioned sink buffers rows per partition: memory grew with the
-    # table); each later step reads one bucket with a pushed-down filter
-    lf.sink_parquet(out_dir / "events.parquet", engine="streaming")
-    return out_dir
+    return lf
 
 
 def _files(event_dir: Path) -> list[Path]:

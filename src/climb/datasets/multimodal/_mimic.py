@@ -763,9 +763,14 @@ class _Builder:
             if path is None:
                 notes.append(f"no {table} table: its channels are empty for every admission")
                 continue
-            lf = ehr.scan_table(path, table, ev_cols, ev_opt)
+            # CSVs stream through pyarrow in blocks (bounded memory); parquet through polars
+            events: Any = (
+                ehr.scan_table(path, table, ev_cols, ev_opt)
+                if path.name.endswith(".parquet")
+                else ehr.iter_table(path, table, ev_cols, ev_opt)
+            )
             out = ehr.extract_events(
-                lf,
+                events,
                 windows,
                 work / table.split("/")[1],
                 items=ehr.item_index(ehr.ITEMS, table.split("/")[1]),
