@@ -62,7 +62,7 @@ def write_echonet_tree(
         split = ("TRAIN", "TRAIN", "TRAIN", "VAL", "TEST")[i % 5]
         splits[name] = split
         rows.append([name, ef, round(40 * (1 - ef / 100), 3), 40.0, 112, 112, 50, frames, split])
-        for fr in (3, 13):
+        for fr in (frames // 5, (2 * frames) // 3):  # ES, ED
             tracings += [[f"{name}.avi", 40 + k, 50, 72 - k, 60, fr] for k in range(3)]
     if broken:
         b1, b2, b3 = BROKEN_ECHONET
