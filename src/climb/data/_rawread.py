@@ -5,8 +5,9 @@ read (bytes-only codecs, axis-0 chunking, local disk) and whose stored byte orde
 machine's: each run of consecutive rows of one chunk file is one ``preadv`` into the batch
 buffer (the kernel copies from the page cache; nothing is mapped, so no page faults on the
 source side, and no Python loop over rows). Chunk files are checked as ChunkRows checks them (a
-regular file of exactly ``chunk_rows * row_bytes`` bytes; a missing chunk reads as zeros, the
-fill value of climb's arrays). Descriptors are cached per process (a forked worker reopens them).
+regular file of exactly ``chunk_rows * row_bytes`` bytes; a missing chunk that the store's
+``checksums.json`` lists is an error, one never written reads as zeros, the fill value of climb's
+arrays); with ``CLIMB_VERIFY_STORE=1`` ChunkRows reads instead (it checks whole chunks). Descriptors are cached per process (a forked worker reopens them).
 """
 
 from __future__ import annotations
@@ -38,7 +39,11 @@ class PreadRows:
 
     @staticmethod
     def usable(rows: Any) -> bool:
-        return rows is not None and rows.disk_dtype.isnative and rows.fill == 0
+        """Native byte order, zero fill, and not a store read with ``CLIMB_VERIFY_STORE``
+        (whose chunk checksums need whole chunks: ChunkRows reads those)."""
+        if rows is None or not rows.disk_dtype.isnative or rows.fill != 0:
+            return False
+        return not (getattr(rows, "verify", False) and getattr(rows, "verifier", None))
 
     def _fd(self, k: int) -> int | None:
         if self._pid != os.getpid():  # forked: the parent's descriptors are not ours to share
@@ -54,7 +59,11 @@ class PreadRows:
             try:
                 fd = os.open(p, os.O_RDONLY)
             except FileNotFoundError:
-                return None
+                ver = getattr(self.src, "verifier", None)
+                rel = f"{getattr(self.src, 'rel_prefix', '')}/{self.src._key(k)}"
+                if ver is not None and ver.expected(rel):  # listed in checksums.json: lost
+                    raise ver.missing(rel) from None
+                return None  # never written: all fill value
             except OSError as exc:
                 raise ClimbError(
                     f"cannot open chunk {k} of {p.parent.name} ({exc.strerror})", where=str(p)
