@@ -61,10 +61,15 @@ def test_registry_alternates_are_declared() -> None:
         "cbis_ddsm": [1],
         "chapman_shaoxing": [1],
         "georgia": [1],
+        "mimic_iv": [1],
         "ptbxl": [1],
     }
-    mimic = registry.get_card("mimic_iv")  # several data sources, all needed: none alternate
-    assert [s.role for s in mimic.sources].count("data") > 1 and not mimic.alternates()
+    # several data sources, all needed, except the open demo: an alternate copy of hosp/icu
+    mimic = registry.get_card("mimic_iv")
+    assert [s.role for s in mimic.sources].count("data") > 1
+    assert [mimic.sources[i].id for i in mimic.alternates()] == ["mimic-iv-demo"]
+    assert select_sources(mimic) == [i for i in range(len(mimic.sources)) if i != 1]
+    assert select_sources(mimic, ("mimic-iv-demo",)) == [1]
     georgia = registry.get_card("georgia")
     assert select_sources(georgia) == [0, 2]
     assert select_sources(georgia, ("kaggle",)) == [1]

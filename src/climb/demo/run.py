@@ -285,8 +285,8 @@ def stage_train(root: Path, plan: DemoPlan, seed: int) -> list[Path]:
     """``climb train`` then ``climb evaluate`` for every experiment."""
     import torch
 
-    from climb.experiment.config import from_dict
     from climb.evaluate.run import evaluate_run
+    from climb.experiment.config import from_dict
     from climb.train.trainer import train
 
     console = _console()

@@ -68,7 +68,7 @@ def test_brain_tumor_train_one_step(bt_root: Path, tmp_path: Path) -> None:
 
 
 def test_multitask_config_loads() -> None:
-    from climb.train.config import load_config
+    from climb.experiment.config import load_config
 
     cfg = load_config(REPO / "configs/imaging_multitask.yaml")
     assert len(cfg.data.tasks) == 6 and cfg.model.encoder == "convnextv2_atto"
