@@ -258,3 +258,57 @@ def test_resume_before_the_first_checkpoint_starts_clean(data_root: Path, tmp_pa
     train(from_dict(base_config(data_root, **over)), run, resume=True, evaluate_at_end=False)
     steps = pd.read_csv(run / "metrics.csv").query("kind == 'train'").step.tolist()
     assert steps == list(range(1, 7))
+
+
+def test_task_weighting_size_and_drpo(data_root: Path, tmp_path: Path) -> None:
+    from climb.rl.weighting import domain_task_weights
+
+    tasks = [{"dataset": "synth", "task": "ml"}, {"dataset": "synth2", "task": "mc"}]
+    over = {
+        "data": {"tasks": tasks, "mixture": "round_robin"},
+        "train": {"max_steps": 12, "eval_every": 4, "checkpoint_every": 4, "log_every": 2},
+    }
+    size_cfg = base_config(data_root, **over)
+    size_cfg["train"]["task_weighting"] = "size"
+    run = train(from_dict(size_cfg), tmp_path / "size", evaluate_at_end=False)
+    info = json.loads((run / "run.json").read_text())["tasks"]
+    n = {k: v["n_train"] for k, v in info.items()}
+    assert n["synth/ml"] != n["synth2/mc"]
+    mean = (n["synth/ml"] + n["synth2/mc"]) / 2
+    for k in n:
+        assert info[k]["weight"] == pytest.approx(n[k] / mean)
+
+    drpo_cfg = base_config(data_root, **over)
+    drpo_cfg["train"]["task_weighting"] = "drpo"
+    run = train(from_dict(drpo_cfg), tmp_path / "drpo", evaluate_at_end=False)
+    info = json.loads((run / "run.json").read_text())["tasks"]
+    # before any validation: the size term alone, 1 / sqrt(N), mean 1
+    inv = {k: 1 / np.sqrt(n[k]) for k in n}
+    for k in n:
+        assert info[k]["weight"] == pytest.approx(inv[k] / np.mean(list(inv.values())))
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    w = [r for r in rows if r["kind"] == "weight"]
+    assert sorted({r["step"] for r in w}) == [4, 8, 12] and len(w) == 6
+    val = {(r["step"], r["task"]): r for r in rows if r["kind"] == "val"}
+    for step in (4, 8, 12):
+        d = {r["task"]: r["difficulty"] for r in w if r["step"] == step}
+        for task, dv in d.items():  # selection on val_loss: difficulty = 1 - exp(-loss)
+            assert val[(step, task)]["metric"] == "loss"
+            assert dv == pytest.approx(1 - np.exp(-val[(step, task)]["loss"]), abs=1e-6)
+        want = domain_task_weights({k: float(n[k]) for k in n}, d, scheme="drpo")
+        got = {r["task"]: r["value"] for r in w if r["step"] == step}
+        for k in n:
+            assert got[k] == pytest.approx(want[k], rel=1e-5)
+    ck = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    assert ck["task_weights"]["synth__ml"] == pytest.approx(got["synth/ml"], rel=1e-5)
+
+    # resumed from step 8, the weights of step 8 continue and the result is the same
+    part_cfg = base_config(data_root, **over)
+    part_cfg["train"]["task_weighting"] = "drpo"
+    part_cfg["train"]["stop_after"] = 8
+    part = train(from_dict(part_cfg), tmp_path / "part", evaluate_at_end=False)
+    del part_cfg["train"]["stop_after"]
+    part = train(from_dict(part_cfg), part, resume=True, evaluate_at_end=False)
+    a, b = _weights(run), _weights(part)
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)

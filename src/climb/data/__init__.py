@@ -24,6 +24,7 @@ from climb.data.loader import BatchLoader, make_loader, pin_batch, task_stream, 
 from climb.data.mixture import STRATEGIES, TaskMixture, TaskStream, mixture_weights
 from climb.data.samplers import ChunkBatchSampler, epoch_order
 from climb.data.transforms import build_transforms
+from climb.data.verify import verify_env
 
 __all__ = [
     "COLLATES",
@@ -52,4 +53,5 @@ __all__ = [
     "scale_on_device",
     "task_stream",
     "to_device",
+    "verify_env",
 ]

@@ -17,6 +17,9 @@ def register(app: typer.Typer) -> None:
         checkpoint: str | None = typer.Option(None, "--checkpoint", help="best or last."),
         device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda, mps."),
         n_boot: int | None = typer.Option(None, "--n-boot", help="Bootstrap replicates."),
+        verify: bool = typer.Option(
+            False, "--verify", help="Check each store file's sha256 the first time it is read."
+        ),
     ) -> None:
         """Evaluate a run: metrics with patient-level bootstrap CIs, appended to results.parquet."""
         from climb.core.errors import ClimbError
@@ -24,6 +27,9 @@ def register(app: typer.Typer) -> None:
 
         if checkpoint not in (None, "best", "last"):
             raise ClimbError(f"bad --checkpoint {checkpoint!r}", fix="use best or last")
-        evaluate_run(
-            run_dir, splits=split or None, checkpoint=checkpoint, device=device, n_boot=n_boot
-        )
+        from climb.data import verify_env
+
+        with verify_env(verify):
+            evaluate_run(
+                run_dir, splits=split or None, checkpoint=checkpoint, device=device, n_boot=n_boot
+            )

@@ -21,6 +21,12 @@ def register(app: typer.Typer) -> None:
             False, "--resume", help="Continue the run in --out from its last checkpoint."
         ),
         no_eval: bool = typer.Option(False, "--no-eval", help="Skip the evaluation at the end."),
+        verify: bool = typer.Option(
+            False,
+            "--verify",
+            help="Check each store file's sha256 against the store's checksums.json the first "
+            "time it is read (flipped bytes or an edited label are an error naming the file).",
+        ),
     ) -> None:
         """Train models from a YAML config; evaluates on the test split at the end.
 
@@ -37,5 +43,8 @@ def register(app: typer.Typer) -> None:
                 "--resume needs --out RUN_DIR", fix="pass the run directory to continue"
             )
         cfg = load_config(config, overrides)
-        run_dir = run_train(cfg, out, resume=resume, evaluate_at_end=not no_eval)
+        from climb.data import verify_env
+
+        with verify_env(verify):  # every store opened by this run and its loader workers
+            run_dir = run_train(cfg, out, resume=resume, evaluate_at_end=not no_eval)
         typer.echo(f"run directory: {run_dir}")

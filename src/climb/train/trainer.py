@@ -213,25 +213,54 @@ class Trainer:
         self.log = MetricsLog(self.run_dir, self.is_main)
 
     def _task_weights(self) -> dict[str, float]:
+        """Per-task loss weights: the config's ``weight`` times the ``task_weighting`` scheme.
+
+        ``drpo`` starts from the size term alone (``1 / sqrt(N_t)``, no difficulty is known
+        yet); every validation then updates it with the tasks' difficulties
+        (:meth:`_update_drpo_weights`).
+        """
         mode = self.cfg.train.task_weighting
         w = {t.head_key: float(t.entry.weight) for t in self.tasks}
+        if mode == "uniform":
+            return w
+        from climb.rl.weighting import domain_task_weights
+
+        sizes = {t.head_key: float(t.size("train")) for t in self.tasks}
         if mode == "size":
-            sizes = {t.head_key: t.size("train") for t in self.tasks}
-            mean = float(np.mean(list(sizes.values())))
-            w = {k: v * sizes[k] / mean for k, v in w.items()}
-        elif mode == "drpo":
-            try:
-                from climb.rl import domain_task_weights  # type: ignore[attr-defined]
-            except ImportError as exc:
-                raise ClimbError(
-                    "train.task_weighting: drpo needs climb.rl.domain_task_weights",
-                    where="train.task_weighting",
-                    fix="use uniform or size",
-                ) from exc
-            sizes = {t.head_key: t.size("train") for t in self.tasks}
-            dw = domain_task_weights(sizes)
-            w = {k: v * float(dw[k]) for k, v in w.items()}
-        return w
+            dw = domain_task_weights(sizes, scheme="size")
+        else:
+            dw = domain_task_weights(sizes, scheme="drpo", difficulty_power=0.0)
+        return {k: v * float(dw[k]) for k, v in w.items()}
+
+    def _update_drpo_weights(self, rows: list[tuple[TaskData, str, float, float]]) -> None:
+        """DRPO weighting from one validation. A task's reward is its selection score where
+        that lies in [0, 1] (AUROC, accuracy, F1, Dice) and ``exp(-validation loss)``
+        otherwise (for cross-entropy the geometric-mean probability of the true class);
+        its difficulty is ``1 - reward``. Tasks without validation data keep difficulty 0
+        (size term only)."""
+        from climb.rl.weighting import domain_task_weights
+
+        bounded = {"val_auroc", "val_acc", "val_f1", "val_dice"}
+        diff = {t.head_key: 0.0 for t in self.tasks}
+        for t, m, sc, loss in rows:
+            if m in bounded and math.isfinite(sc):
+                diff[t.head_key] = min(1.0, max(0.0, 1.0 - sc))
+            elif math.isfinite(loss):
+                diff[t.head_key] = min(1.0, max(0.0, 1.0 - math.exp(-max(0.0, loss))))
+        sizes = {t.head_key: float(t.size("train")) for t in self.tasks}
+        dw = domain_task_weights(sizes, diff, scheme="drpo")
+        self.task_weights = {
+            t.head_key: float(t.entry.weight) * float(dw[t.head_key]) for t in self.tasks
+        }
+        for t in self.tasks:
+            self.log.write(
+                step=self.step,
+                kind="weight",
+                task=t.id,
+                metric="weight",
+                value=round(self.task_weights[t.head_key], 6),
+                difficulty=round(diff[t.head_key], 6),
+            )
 
     def _select_metric(self, t: TaskData) -> str:
         s = self.cfg.train.select
@@ -280,6 +309,7 @@ class Trainer:
             "finished": self.finished,
         }
         if full:
+            st["task_weights"] = dict(self.task_weights)
             st.update(
                 optimizer=self.opt.state_dict(),
                 scheduler=self.sched.state_dict(),
@@ -324,6 +354,8 @@ class Trainer:
         self.step = int(ck["step"])
         self.best = {"bad": 0, **dict(ck["best"])}
         self.finished = bool(ck.get("finished", False))
+        if ck.get("task_weights"):
+            self.task_weights = {k: float(v) for k, v in ck["task_weights"].items()}
         return True
 
     # ------------------------------------------------------------------ steps
@@ -367,6 +399,7 @@ class Trainer:
 
         amp = amp_settings(self.cfg.run.amp, self.device)
         scores, losses, metrics = [], [], []
+        rows: list[tuple[TaskData, str, float, float]] = []
         for t in self.tasks:
             if t.size("val") == 0:
                 continue
@@ -386,6 +419,7 @@ class Trainer:
             losses.append(loss)
             scores.append(sc)
             metrics.append(metric)
+            rows.append((t, metric, float(sc), float(loss)))
             self.log.write(
                 step=self.step,
                 kind="val",
@@ -398,6 +432,8 @@ class Trainer:
         self.model.train()
         if self.cfg.model.freeze_encoder:
             self.model.encoders.eval()
+        if rows and self.cfg.train.task_weighting == "drpo":
+            self._update_drpo_weights(rows)
         if not losses:
             return
         if all(m == "val_loss" for m in metrics):
@@ -499,9 +535,9 @@ class Trainer:
         if self.world > 1:
             import torch.distributed as td
 
-            obj = [self.best]
+            obj = [self.best, self.task_weights]
             td.broadcast_object_list(obj, src=0)
-            self.best = obj[0]
+            self.best, self.task_weights = obj[0], obj[1]
 
     def _write_run_info(self) -> None:
         from climb import __version__
