@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from climb.cli import main
-from climb.demo.run import HELDOUT_TASKS, PRETRAIN_TASKS, DemoPlan
+from climb.demo.run import HELDOUT_TASKS, PRETRAIN_TASKS, WEIGHTINGS, DemoPlan
 from climb.report.build import SECTIONS, fmt_ci
 
 pytestmark = pytest.mark.slow
@@ -45,7 +45,9 @@ def test_every_task_has_single_multitask_and_fewshot_results(demo: Path) -> None
     plan = DemoPlan.make(True)
     for ds, task in PRETRAIN_TASKS:
         assert ((agg.run_id == f"single__{ds}__{task}") & (agg.dataset == ds)).sum() == 1
-        assert ((agg.run_id == "multitask") & (agg.dataset == ds) & (agg.task == task)).sum() == 1
+        for w in WEIGHTINGS:  # the weighting ablation: one multitask run per scheme
+            rid = "multitask" if w == "uniform" else f"multitask__{w}"
+            assert ((agg.run_id == rid) & (agg.dataset == ds) & (agg.task == task)).sum() == 1
     for ds, task in HELDOUT_TASKS:
         for k in plan.ks:
             for init in ("scratch", "multitask"):
@@ -54,6 +56,27 @@ def test_every_task_has_single_multitask_and_fewshot_results(demo: Path) -> None
     md = (demo / "report" / "report.md").read_text()
     for _, r in agg.iterrows():
         assert fmt_ci(r.value, r.ci_low, r.ci_high) in md, (r.run_id, r.dataset)
+
+
+def test_weighting_ablation_in_the_report(demo: Path) -> None:
+    md = (demo / "report" / "report.md").read_text()
+    sec = md.split("## Multitask task weighting", 1)[1].split("\n## ", 1)[0]
+    for ds, task in PRETRAIN_TASKS:
+        assert f"| {ds} | {task} |" in sec
+    assert "| mean over tasks |" in sec
+    # DRPO's weights moved with the validations (four per run) and kept mean 1
+    rows = [
+        json.loads(x)
+        for x in (demo / "data" / "runs" / "multitask__drpo" / "metrics.jsonl")
+        .read_text()
+        .splitlines()
+    ]
+    w = [r for r in rows if r["kind"] == "weight"]
+    steps = sorted({r["step"] for r in w})
+    assert len(steps) == 4
+    for s in steps:
+        vals = [r["value"] for r in w if r["step"] == s]
+        assert len(vals) == len(PRETRAIN_TASKS) and abs(sum(vals) / len(vals) - 1) < 1e-4
 
 
 def test_quarantine_summary_lists_the_broken_records(demo: Path) -> None:

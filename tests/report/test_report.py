@@ -122,3 +122,60 @@ def test_accepts_parquet_files_and_cli(
     out = capsys.readouterr().out
     assert "report:" in out and (tmp_path / "cli" / "index.html").is_file()
     assert "single-task" in (tmp_path / "cli" / "report.md").read_text()
+
+
+def test_weighting_ablation_section(runs: list[Path], tmp_path: Path) -> None:
+    """Multitask runs that differ by train.task_weighting get one table (one column per scheme,
+    with each task's final loss weight and the mean over tasks); the single-task vs multitask
+    table keeps the uniform run."""
+    import json
+
+    b = runs[0].parent
+    size = _run(b, "multi_size", [("dsa", "t1"), ("dsb", "t2")], [0.801, 0.688])
+    drpo = _run(b, "multi_drpo", [("dsa", "t1"), ("dsb", "t2")], [0.842, 0.699])
+    for d, w in ((size, "size"), (drpo, "drpo")):
+        cfg = yaml.safe_load((d / "config.yaml").read_text())
+        cfg["train"]["task_weighting"] = w
+        (d / "config.yaml").write_text(yaml.safe_dump(cfg))
+    (size / "run.json").write_text(
+        json.dumps({"tasks": {"dsa/t1": {"weight": 1.25}, "dsb/t2": {"weight": 0.75}}})
+    )
+    (drpo / "run.json").write_text(
+        json.dumps({"tasks": {"dsa/t1": {"weight": 1.1}, "dsb/t2": {"weight": 0.9}}})
+    )
+    rows = [  # the last update wins over run.json's starting weights
+        {"step": 5, "kind": "weight", "task": "dsa/t1", "value": 0.6, "difficulty": 0.2},
+        {"step": 5, "kind": "weight", "task": "dsb/t2", "value": 1.4, "difficulty": 0.5},
+        {"step": 10, "kind": "weight", "task": "dsa/t1", "value": 0.7, "difficulty": 0.2},
+        {"step": 10, "kind": "weight", "task": "dsb/t2", "value": 1.3, "difficulty": 0.4},
+    ]
+    (drpo / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    build_report([*runs, size, drpo], tmp_path / "rep")
+    md = (tmp_path / "rep" / "report.md").read_text()
+    sec = md.split("## Multitask task weighting", 1)[1].split("\n## ", 1)[0]
+    head = next(x for x in sec.splitlines() if x.startswith("| dataset"))
+    assert [c.strip().split(" ")[0] for c in head.strip("|").split("|")][2:] == [
+        "uniform",
+        "size",
+        "drpo",
+    ]
+    t1 = next(x for x in sec.splitlines() if x.startswith("| dsa | t1 |"))
+    assert fmt_ci(0.834, 0.734, 0.884) + " (w 1.00)" in t1
+    assert fmt_ci(0.801, 0.701, 0.851) + " (w 1.25)" in t1
+    assert fmt_ci(0.842, 0.742, 0.892) + " (w 0.70)" in t1
+    mean = next(x for x in sec.splitlines() if x.startswith("| mean over tasks"))
+    assert [c.strip() for c in mean.strip("|").split("|")][2:] == [
+        f"{(0.834 + 0.655) / 2:.3f}",
+        f"{(0.801 + 0.688) / 2:.3f}",
+        f"{(0.842 + 0.699) / 2:.3f}",
+    ]
+    # single-task vs multitask compares with the uniform run, not the latest one
+    auroc = md.split("## Single-task vs multitask AUROC", 1)[1].split("\n## ", 1)[0]
+    assert "+0.023" in auroc and fmt_ci(0.842, 0.742, 0.892) not in auroc
+
+
+def test_no_weighting_ablation_without_two_schemes(runs: list[Path], tmp_path: Path) -> None:
+    build_report(runs, tmp_path / "rep")
+    md = (tmp_path / "rep" / "report.md").read_text()
+    sec = md.split("## Multitask task weighting", 1)[1].split("\n## ", 1)[0]
+    assert "no multitask runs with two or more" in sec and "| dataset" not in sec

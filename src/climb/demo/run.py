@@ -40,6 +40,8 @@ FETCH_KEYS = ("ptbxl", "cpsc2018", "georgia", "busi", "brain_tumor")
 FETCH_SOURCES = {"georgia": ("physionet", "kaggle", "github")}
 # EEG, echo videos (AVI) and CT volumes (NIfTI): prepared (and quarantined), not trained
 MANUAL_KEYS = ("chexpert", "tuab", "echonet_dynamic", "inspect")
+# multitask loss weightings compared in the report (train.task_weighting)
+WEIGHTINGS = ("uniform", "size", "drpo")
 ALL_KEYS = (*FETCH_KEYS, *MANUAL_KEYS)
 
 
@@ -156,15 +158,21 @@ def experiment_configs(root: Path, plan: DemoPlan, seed: int) -> list[dict[str, 
         c = base_config(root, plan, seed, f"single__{ds}__{task}")
         c["data"]["tasks"] = [task_entry(ds, task)]
         cfgs.append(c)
-    m = base_config(root, plan, seed, "multitask")
-    m["data"]["tasks"] = [task_entry(ds, t) for ds, t in PRETRAIN_TASKS]
-    m["data"]["mixture"] = "uniform"
-    m["train"].update(
-        max_steps=plan.multitask_steps,
-        eval_every=plan.multitask_steps,
-        checkpoint_every=plan.multitask_steps,
-    )
-    cfgs.append(m)
+    # the multitask run (uniform loss weights; the few-shot runs start from it), then the same
+    # run with the other train.task_weighting schemes: the weighting ablation of the report.
+    # Four validations per run, so that DRPO's weights follow the tasks' difficulties.
+    for weighting in WEIGHTINGS:
+        name = "multitask" if weighting == "uniform" else f"multitask__{weighting}"
+        m = base_config(root, plan, seed, name)
+        m["data"]["tasks"] = [task_entry(ds, t) for ds, t in PRETRAIN_TASKS]
+        m["data"]["mixture"] = "uniform"
+        m["train"].update(
+            max_steps=plan.multitask_steps,
+            eval_every=max(1, plan.multitask_steps // 4),
+            checkpoint_every=plan.multitask_steps,
+            task_weighting=weighting,
+        )
+        cfgs.append(m)
     for ds, task in HELDOUT_TASKS:
         for k in plan.ks:
             for init in ("scratch", "multitask"):
@@ -344,7 +352,7 @@ def run_demo(
     stage("3/5 climb prepare")
     prepared = stage_prepare(root)
     t = lap("prepare", t)
-    stage("4/5 climb train + climb evaluate (single-task, multitask, few-shot)")
+    stage("4/5 climb train + climb evaluate (single-task, multitask x 3 weightings, few-shot)")
     result.runs = stage_train(root, plan, seed)
     t = lap("train+evaluate", t)
     stage("5/5 climb report")

@@ -44,6 +44,7 @@ SECTIONS = (
     ("auroc", "Single-task vs multitask AUROC"),
     ("delta", "ΔAUROC: multitask minus single-task"),
     ("fewshot", "Few-shot transfer"),
+    ("weighting", "Multitask task weighting: uniform vs size vs DRPO"),
     ("training", "Training curves"),
     ("quarantine", "Quarantine summary"),
     ("config", "Run configuration and environment"),
@@ -59,6 +60,8 @@ class Run:
     k: int | None = None
     init: str = "scratch"  # scratch | pretrained
     init_from: str | None = None
+    weighting: str = "uniform"  # train.task_weighting of a multitask run
+    final_weights: dict[str, float] = field(default_factory=dict)  # task -> last loss weight
     config: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     metrics: pd.DataFrame | None = None
@@ -117,6 +120,19 @@ def _load_run(run_dir: Path, run_ids: list[str], df: pd.DataFrame) -> Run:
     metrics = None
     if (run_dir / "metrics.csv").is_file():
         metrics = pd.read_csv(run_dir / "metrics.csv")
+    weighting = str((cfg.get("train") or {}).get("task_weighting") or "uniform")
+    final = {  # the config's per-task weights, then what the trainer recorded
+        f"{t['dataset']}/{t['task']}": float(t.get("weight", 1.0)) for t in data.get("tasks") or []
+    }
+    final.update({t: float(v.get("weight", 1.0)) for t, v in (info.get("tasks") or {}).items()})
+    if (run_dir / "metrics.jsonl").is_file():  # DRPO: the weights of the last update
+        for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            if row.get("kind") == "weight" and "task" in row:
+                final[str(row["task"])] = float(row.get("value", 1.0))
     return Run(
         path=run_dir,
         run_id=run_ids[0] if run_ids else run_dir.name,
@@ -125,6 +141,8 @@ def _load_run(run_dir: Path, run_ids: list[str], df: pd.DataFrame) -> Run:
         k=int(k) if k is not None else None,
         init="pretrained" if init_from else "scratch",
         init_from=Path(str(init_from)).name if init_from else None,
+        weighting=weighting,
+        final_weights=final,
         config=cfg,
         info=info,
         metrics=metrics,
@@ -187,6 +205,7 @@ def aggregate(data: ReportData) -> pd.DataFrame:
         kind=[data.runs[r].kind for r in df["run_id"]],
         k=[data.runs[r].k for r in df["run_id"]],
         init=[data.runs[r].init for r in df["run_id"]],
+        weighting=[data.runs[r].weighting for r in df["run_id"]],
     )
     return df
 
@@ -200,9 +219,14 @@ def fmt_ci(v: float, lo: float, hi: float) -> str:
 
 
 def comparison_table(data: ReportData) -> pd.DataFrame:
-    """Per task present in a single-task or multitask run: both values with CIs and the Δ."""
+    """Per task present in a single-task or multitask run: both values with CIs and the Δ.
+    The multitask side is the uniformly weighted run where there is one (the other weightings
+    are in :func:`weighting_table`)."""
     agg = aggregate(data)
     agg = agg[agg["kind"].isin(["single-task", "multitask"])]
+    mt = agg["kind"] == "multitask"
+    if (mt & (agg["weighting"] == "uniform")).any():
+        agg = agg[~mt | (agg["weighting"] == "uniform")]
     rows = []
     for (ds, task), g in agg.groupby(["dataset", "task"], sort=True):
         row: dict[str, Any] = {"dataset": ds, "task": task}
@@ -216,6 +240,28 @@ def comparison_table(data: ReportData) -> pd.DataFrame:
                 row[f"{kind} run"] = last["run_id"]
         if "single-task" in row and "multitask" in row:
             row["delta"] = row["multitask"] - row["single-task"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+WEIGHTINGS = ("uniform", "size", "drpo")
+
+
+def weighting_table(data: ReportData) -> pd.DataFrame:
+    """Per task of the multitask runs: the metric of the latest run of each
+    ``train.task_weighting`` scheme, with its CI and the task's final loss weight."""
+    agg = aggregate(data)
+    agg = agg[agg["kind"] == "multitask"]
+    rows = []
+    for (ds, task), g in agg.groupby(["dataset", "task"], sort=True):
+        row: dict[str, Any] = {"dataset": ds, "task": task}
+        for w in WEIGHTINGS:
+            h = g[g["weighting"] == w].sort_values("created_at")
+            if len(h):
+                last = h.iloc[-1]
+                run = data.runs[last["run_id"]]
+                row[w] = (float(last["value"]), float(last["ci_low"]), float(last["ci_high"]))
+                row[f"{w} weight"] = run.final_weights.get(f"{ds}/{task}")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -462,6 +508,30 @@ def _tables(data: ReportData) -> dict[str, Table]:
         ],
         frows,
     )
+    wt = weighting_table(data)
+    schemes = [w for w in WEIGHTINGS if w in wt.columns]
+    wrows = []
+    if len(schemes) > 1:  # an ablation needs at least two schemes
+        for _, r in wt.iterrows():
+            cells = [r["dataset"], r["task"]]
+            for w in schemes:
+                v = r.get(w)
+                if isinstance(v, tuple):
+                    wgt = r.get(f"{w} weight")
+                    ws = f" (w {wgt:.2f})" if wgt is not None and np.isfinite(wgt) else ""
+                    cells.append(fmt_ci(*v) + ws)
+                else:
+                    cells.append("–")
+            wrows.append(cells)
+        means = []
+        for w in schemes:
+            vals = [v[0] for v in wt[w] if isinstance(v, tuple) and np.isfinite(v[0])]
+            means.append(f"{np.mean(vals):.3f}" if vals else "–")
+        wrows.append(["mean over tasks", "", *means])
+    out["weighting"] = Table(
+        ["dataset", "task", *(f"{w} {data.metric} [95% CI] (final weight)" for w in schemes)],
+        wrows,
+    )
     qrows = []
     for k, s in sorted(data.stores.items()):
         by: dict[str, list[str]] = {}
@@ -483,7 +553,8 @@ def _tables(data: ReportData) -> dict[str, Table]:
         )
         crows.append(
             [r.run_id, r.kind, ", ".join(r.tasks), "" if r.k is None else str(r.k),
-             r.init + (f" ({r.init_from})" if r.init_from else ""),
+             r.init + (f" ({r.init_from})" if r.init_from else "")
+             + (f", weighting {r.weighting}" if r.kind == "multitask" else ""),
              str(r.config.get("train", {}).get("max_steps", "")), enc,
              str(r.info.get("config_hash", ""))[:12]]
         )  # fmt: skip
@@ -491,6 +562,23 @@ def _tables(data: ReportData) -> dict[str, Table]:
         ["run", "kind", "tasks", "k", "init", "steps", "encoders", "config hash"], crows
     )
     return out
+
+
+WEIGHTING_NOTE = (
+    "The same multitask configuration trained with each train.task_weighting scheme: uniform "
+    "(every task's loss weight 1), size (proportional to its training samples) and drpo "
+    "(DRPO's temperature: 1/sqrt(N) scaled by each task's validation difficulty, updated after "
+    "every validation). The weight shown is the task's last loss weight (mean 1 over tasks)."
+)
+
+
+def _weighting_note(t: Table, fmt: str) -> str:
+    if not t.rows:
+        msg = "no multitask runs with two or more train.task_weighting schemes"
+        return f"<p><em>{msg}</em></p>" if fmt == "html" else f"_{msg}_\n"
+    if fmt == "html":
+        return f"<p class='note'>{html.escape(WEIGHTING_NOTE)}</p>" + _html_table(t)
+    return WEIGHTING_NOTE + "\n\n" + _md_table(t)
 
 
 def environment(data: ReportData) -> dict[str, str]:
@@ -607,6 +695,8 @@ def build_report(
         "delta": (fig_html("delta"), fig_md("delta")),
         "fewshot": (fig_html("fewshot") + _html_table(tables["fewshot"]),
                     fig_md("fewshot") + "\n" + _md_table(tables["fewshot"])),
+        "weighting": (_weighting_note(tables["weighting"], "html"),
+                      _weighting_note(tables["weighting"], "md")),
         "training": (fig_html("training"), fig_md("training")),
         "quarantine": (_html_table(tables["quarantine"]), _md_table(tables["quarantine"])),
         "config": (_html_table(tables["config"]) + _html_table(Table(["", ""], [[k, v] for k, v in env.items()])),
@@ -634,4 +724,12 @@ def build_report(
     return index
 
 
-__all__ = ["SECTIONS", "build_report", "collect", "comparison_table", "fewshot_table", "fmt_ci"]
+__all__ = [
+    "SECTIONS",
+    "build_report",
+    "collect",
+    "comparison_table",
+    "fewshot_table",
+    "fmt_ci",
+    "weighting_table",
+]
