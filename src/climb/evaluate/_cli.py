@@ -20,6 +20,12 @@ def register(app: typer.Typer) -> None:
         verify: bool = typer.Option(
             False, "--verify", help="Check each store file's sha256 the first time it is read."
         ),
+        root: str | None = typer.Option(
+            None,
+            "--root",
+            help="Read the stores from this data root (a folder or s3://BUCKET/PREFIX) instead "
+            "of the run's data.root.",
+        ),
     ) -> None:
         """Evaluate a run: metrics with patient-level bootstrap CIs, appended to results.parquet."""
         from climb.core.errors import ClimbError
@@ -31,5 +37,10 @@ def register(app: typer.Typer) -> None:
 
         with verify_env(verify):
             evaluate_run(
-                run_dir, splits=split or None, checkpoint=checkpoint, device=device, n_boot=n_boot
+                run_dir,
+                splits=split or None,
+                checkpoint=checkpoint,
+                device=device,
+                n_boot=n_boot,
+                root=root,
             )

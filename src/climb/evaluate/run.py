@@ -34,8 +34,10 @@ def evaluate_run(
     device: str | None = None,
     n_boot: int | None = None,
     print_table: bool = True,
+    root: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Evaluate ``run_dir`` on ``splits`` (default: the config's ``evaluate.splits``)."""
+    """Evaluate ``run_dir`` on ``splits`` (default: the config's ``evaluate.splits``).
+    ``root`` replaces the saved ``data.root`` (stores moved, or read from ``s3://...``)."""
     from climb.evaluate.results import append_results
     from climb.experiment.config import load_config
 
@@ -47,6 +49,8 @@ def evaluate_run(
             fix="give the --out directory of a 'climb train' run",
         )
     cfg = load_config(run / "config.yaml")
+    if root is not None:
+        cfg.data.root = str(root)
     rows: list[dict[str, Any]] = []
     folds = fold_dirs(run)
     if cfg.data.cv is not None and folds == [(None, run)]:

@@ -38,7 +38,7 @@ class TaskData:
     kind: TaskKind
     fields: list[str]
     modalities: dict[str, str]  # input field -> modality
-    store_path: Path
+    store_path: Path | str
     splits: dict[str, str]
     train: Any = None  # StoreDataset | graph positions
     val: Any = None
@@ -190,9 +190,13 @@ def _split_dataset(
     )
 
 
-def _store_meta(path: Path, dataset: str) -> dict[str, Any]:
+def _store_meta(path: Path | str, dataset: str) -> dict[str, Any]:
     import json
 
+    if isinstance(path, str):  # object storage: through the data layer (clear remote errors)
+        from climb.data._source import open_store
+
+        return dict(open_store(path).meta)
     f = path / "dataset.json"
     if not f.is_file():
         raise ClimbError(
@@ -208,7 +212,7 @@ def _store_meta(path: Path, dataset: str) -> dict[str, Any]:
         ) from None
 
 
-def _fixed_transforms(cfg: Config, path: Path, fields: list[str]) -> Any:
+def _fixed_transforms(cfg: Config, path: Path | str, fields: list[str]) -> Any:
     from climb.data import build_transforms
 
     if not cfg.data.transforms:
@@ -292,7 +296,7 @@ def _store_task(
     cfg: Config,
     i: int,
     e: TaskEntry,
-    path: Path,
+    path: Path | str,
     meta: dict[str, Any],
     tspec: dict[str, Any],
     kind: TaskKind,
@@ -398,7 +402,7 @@ def _graph_task(
     cfg: Config,
     i: int,
     e: TaskEntry,
-    path: Path,
+    path: Path | str,
     tspec: dict[str, Any],
     kind: TaskKind,
     fold: int | None,

@@ -59,6 +59,11 @@ class RunCfg:
     threads: int | None = None  # torch intra-op threads (None: torch's default)
 
 
+def _is_url(p: str | os.PathLike[str]) -> bool:
+    s = str(p)
+    return "://" in s and not s.startswith("file://")
+
+
 @dataclass
 class DataCfg:
     root: str | None = None
@@ -184,12 +189,35 @@ class Config:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def data_root(self) -> Path:
-        r = self.data.root or os.environ.get("CLIMB_ROOT") or "~/climb-data"
-        return Path(r).expanduser()
+    def root_url(self) -> str:
+        """The data root as given (``data.root``, ``$CLIMB_ROOT`` or ``~/climb-data``)."""
+        return str(self.data.root or os.environ.get("CLIMB_ROOT") or "~/climb-data")
 
-    def store_path(self, t: TaskEntry) -> Path:
-        return Path(t.store).expanduser() if t.store else self.data_root() / "stores" / t.dataset
+    def remote_root(self) -> bool:
+        """True for an fsspec URL root (``s3://bucket/prefix``): stores are read from there
+        with range requests; run directories stay on a local file system."""
+        return _is_url(self.root_url())
+
+    def data_root(self) -> Path:
+        """The local data root (runs live under ``<root>/runs``). A URL root has none: an
+        error that says to pass ``--out``."""
+        if self.remote_root():
+            raise ClimbError(
+                f"data.root {self.root_url()} is object storage: run directories (checkpoints, "
+                "metrics) are written to a local or shared file system",
+                where="data.root",
+                fix="pass --out RUN_DIR (and give model.init as a path, not a run name)",
+            )
+        return Path(self.root_url()).expanduser()
+
+    def store_path(self, t: TaskEntry) -> Path | str:
+        """Where the task's store is: ``data.tasks[].store``, else ``<root>/stores/<dataset>``
+        (a URL string for an object-storage root or store)."""
+        if t.store:
+            return str(t.store) if _is_url(t.store) else Path(t.store).expanduser()
+        if self.remote_root():
+            return f"{self.root_url().rstrip('/')}/stores/{t.dataset}"
+        return self.data_root() / "stores" / t.dataset
 
     def hash(self) -> str:
         """Hash of everything that changes results (not paths, workers, device, stop_after)."""

@@ -21,6 +21,12 @@ def register(app: typer.Typer) -> None:
             False, "--resume", help="Continue the run in --out from its last checkpoint."
         ),
         no_eval: bool = typer.Option(False, "--no-eval", help="Skip the evaluation at the end."),
+        root: str | None = typer.Option(
+            None,
+            "--root",
+            help="Data root holding stores/ (a folder or s3://BUCKET/PREFIX; the same as --set "
+            "data.root=...). With an object-storage root, pass --out.",
+        ),
         verify: bool = typer.Option(
             False,
             "--verify",
@@ -42,6 +48,8 @@ def register(app: typer.Typer) -> None:
             raise ClimbError(
                 "--resume needs --out RUN_DIR", fix="pass the run directory to continue"
             )
+        if root is not None:
+            overrides = [*overrides, f"data.root={root}"]
         cfg = load_config(config, overrides)
         from climb.data import verify_env
 
