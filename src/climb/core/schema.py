@@ -29,6 +29,9 @@ TaskKindName = Literal[
     "qa",
 ]
 TASK_KINDS: tuple[str, ...] = get_args(TaskKindName)
+#: the kinds whose label is one per-sample column of samples.parquet (``label__<task>``):
+#: what the data layer decodes and the per-sample metrics of climb.evaluate score
+SAMPLE_LABEL_KINDS: tuple[str, ...] = ("binary", "multiclass", "multilabel", "regression")
 
 #: task types whose store label is a list (one entry per class)
 LIST_LABEL_TYPES = ("multilabel",)

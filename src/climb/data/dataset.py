@@ -40,6 +40,7 @@ import torch
 from torch.utils.data import Dataset
 
 from climb.core.errors import ClimbError
+from climb.core.schema import SAMPLE_LABEL_KINDS
 from climb.data._source import open_store
 
 Transform = Callable[[torch.Tensor], torch.Tensor]
@@ -49,7 +50,7 @@ PRESENT_PREFIX = "present__"
 PENDING_KEY = "_pending_transforms"
 #: stored dtypes that ``raw_dtype=True`` keeps (the default path converts them to float32)
 _RAW_KEEP = frozenset({"int16", "int32", "float16"})
-TASK_TYPES = ("binary", "multiclass", "multilabel", "regression")
+TASK_TYPES = SAMPLE_LABEL_KINDS  # one vocabulary: climb.core.schema
 
 
 def _closest(word: str, options: Sequence[str]) -> str:

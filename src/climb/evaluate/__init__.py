@@ -15,10 +15,10 @@ from typing import Any
 
 # Attributes load lazily (PEP 562) so that `climb --help` does not import scikit-learn.
 _LAZY = {
-    "MetricResult": "climb.evaluate.metrics",
-    "bootstrap_weights": "climb.evaluate.metrics",
-    "choose_thresholds": "climb.evaluate.metrics",
-    "compute_metrics": "climb.evaluate.metrics",
+    "MetricResult": "climb.tasks.metrics",
+    "bootstrap_weights": "climb.tasks.metrics",
+    "choose_thresholds": "climb.tasks.metrics",
+    "compute_metrics": "climb.tasks.metrics",
     "RESULT_COLUMNS": "climb.evaluate.results",
     "append_results": "climb.evaluate.results",
     "metric_rows": "climb.evaluate.results",

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from climb.core.errors import ClimbError
-from climb.evaluate.metrics import MetricResult
+from climb.tasks.metrics import MetricResult
 
 RESULTS_FILE = "results.parquet"
 

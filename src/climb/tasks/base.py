@@ -122,7 +122,7 @@ class TaskKind:
         threshold: Any = None,
     ) -> list[Any]:
         """:class:`climb.evaluate.MetricResult` rows with bootstrap CIs over ``groups``."""
-        from climb.evaluate.metrics import compute_metrics
+        from climb.tasks.metrics import compute_metrics
 
         return compute_metrics(
             self.name,
@@ -137,7 +137,7 @@ class TaskKind:
         )
 
     def choose_threshold(self, c: dict[str, np.ndarray], rule: str) -> Any:
-        from climb.evaluate.metrics import choose_thresholds
+        from climb.tasks.metrics import choose_thresholds
 
         return choose_thresholds(self.name, c["y"], self.scores(c["out"]), rule=rule)
 

@@ -46,7 +46,7 @@ class Node(Multilabel):
         ci: float,
         threshold: Any = None,
     ) -> list[Any]:
-        from climb.evaluate.metrics import MetricResult
+        from climb.tasks.metrics import MetricResult
 
         y, s = c["y"], self.scores(c["out"])
         value = micro_f1(y, s)

@@ -153,7 +153,7 @@ class PerFrame(TaskKind):
         ci: float,
         threshold: Any = None,
     ) -> list[Any]:
-        from climb.evaluate.metrics import compute_metrics
+        from climb.tasks.metrics import compute_metrics
 
         sub = self._sub(c)
         fg = None if groups is None else np.asarray(groups)[c["row"]]
@@ -187,7 +187,7 @@ def jaccard(
 ) -> Any:
     """Mean over classes of the frame-level IoU of the arg-max prediction (classes absent from
     both prediction and truth left out), with a percentile bootstrap over ``groups``."""
-    from climb.evaluate.metrics import MetricResult, bootstrap_weights
+    from climb.tasks.metrics import MetricResult, bootstrap_weights
 
     pred = np.asarray(logits).argmax(1)
     y = np.asarray(y).reshape(-1)

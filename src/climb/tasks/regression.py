@@ -2,7 +2,7 @@
 
 Loss ``mse`` (default) or ``l1`` (``loss: l1`` in the task's options, i.e. ``data.tasks[].loss``);
 scores are the raw outputs; metrics MAE, RMSE, R² and Pearson r with bootstrap CIs
-(:mod:`climb.evaluate.metrics`). Selection: ``val_loss`` (default) or ``val_mae``.
+(:mod:`climb.tasks.metrics`). Selection: ``val_loss`` (default) or ``val_mae``.
 """
 
 from __future__ import annotations

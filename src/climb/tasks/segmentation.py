@@ -34,7 +34,7 @@ from climb.tasks.base import TaskKind, TaskSpec
 from climb.tasks.registry import register_kind
 
 if TYPE_CHECKING:
-    from climb.evaluate.metrics import MetricResult
+    from climb.tasks.metrics import MetricResult
 
 IGNORE_INDEX = 255
 
@@ -130,7 +130,7 @@ def _weighted_mean(w: np.ndarray, v: np.ndarray) -> np.ndarray:
 def _summary(
     metric: str, cls: str | None, vals: np.ndarray, n: int, ci: float, note: str
 ) -> MetricResult:
-    from climb.evaluate.metrics import MetricResult
+    from climb.tasks.metrics import MetricResult
 
     value = float(vals[0])
     if not np.isfinite(value):
@@ -160,7 +160,7 @@ def segmentation_metrics(
     """Per-class ``dice`` / ``iou``, their means over the foreground classes (``class_name``
     None) and ``pixel_accuracy``, with percentile bootstrap intervals over ``groups``
     (patients; over images when None). See the module doc for the definitions."""
-    from climb.evaluate.metrics import bootstrap_weights
+    from climb.tasks.metrics import bootstrap_weights
 
     sc = image_scores(counts)
     n = len(sc["pixel_accuracy"])

@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import balanced_accuracy_score, cohen_kappa_score, f1_score
 
 from climb.core.errors import ClimbError
-from climb.evaluate.metrics import agreement_metrics, bootstrap_weights, compute_metrics
+from climb.tasks.metrics import agreement_metrics, bootstrap_weights, compute_metrics
 
 
 def _data(n: int = 300, k: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -300,7 +300,7 @@ def test_bootstrap_is_fast() -> None:
 
 
 def test_chunked_bootstrap_equals_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
-    import climb.evaluate.metrics as metrics
+    import climb.tasks.metrics as metrics
 
     y, s = _multilabel(300, 3, seed=11)
     y[:5, 2] = -1

@@ -43,8 +43,9 @@ import numpy as np
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from climb.core.errors import ClimbError
+from climb.core.schema import SAMPLE_LABEL_KINDS
 
-TASK_TYPES = ("binary", "multiclass", "multilabel", "regression")
+TASK_TYPES = SAMPLE_LABEL_KINDS  # one vocabulary: climb.core.schema
 CLASSIFICATION_METRICS = (
     "auroc",
     "auprc",
