@@ -179,3 +179,114 @@ def test_no_weighting_ablation_without_two_schemes(runs: list[Path], tmp_path: P
     md = (tmp_path / "rep" / "report.md").read_text()
     sec = md.split("## Multitask task weighting", 1)[1].split("\n## ", 1)[0]
     assert "no multitask runs with two or more" in sec and "| dataset" not in sec
+
+
+def _rows_run(
+    base: Path, name: str, cfg: dict[str, object], rows: list[tuple[str, str, str, float]],
+    info: dict[str, object] | None = None,
+) -> Path:  # fmt: skip
+    """A run directory with ``(dataset, task, metric, value)`` aggregate test rows."""
+    import json
+
+    d = base / name
+    d.mkdir(parents=True)
+    (d / "config.yaml").write_text(yaml.safe_dump(cfg))
+    if info is not None:
+        (d / "run.json").write_text(json.dumps(info))
+    append_results(
+        d / "results.parquet",
+        [
+            {"run_id": name, "dataset": ds, "task": t, "split": "test", "metric": m,
+             "class_name": None, "value": v, "ci_low": v - 0.05, "ci_high": v + 0.05, "n": 30}
+            for ds, t, m, v in rows
+        ],
+    )  # fmt: skip
+    return d
+
+
+def test_kind_sections_regression_segmentation_eeg(tmp_path: Path) -> None:
+    import json
+
+    b = tmp_path / "runs"
+    store = tmp_path / "stores" / "tuab"
+    store.mkdir(parents=True)
+    (store / "dataset.json").write_text(
+        json.dumps({"key": "tuab", "card": {"domain": "eeg"}, "tasks": {"abnormal": {}}})
+    )
+    one = lambda ds, t: {"data": {"tasks": [{"dataset": ds, "task": t}]}}  # noqa: E731
+    reg = _rows_run(
+        b, "echo", one("echonet_dynamic", "ef"),
+        [("echonet_dynamic", "ef", "mae", 6.25), ("echonet_dynamic", "ef", "rmse", 8.5),
+         ("echonet_dynamic", "ef", "r2", 0.41), ("echonet_dynamic", "ef", "pearson_r", 0.7)],
+        {"tasks": {"echonet_dynamic/ef": {"type": "regression"}}},
+    )  # fmt: skip
+    seg = _rows_run(  # no run.json: the kind is recognised from its metrics
+        b, "busi_seg", one("busi", "lesion"),
+        [("busi", "lesion", "dice", 0.838), ("busi", "lesion", "iou", 0.721),
+         ("busi", "lesion", "pixel_accuracy", 0.818)],
+    )  # fmt: skip
+    eeg = _rows_run(
+        b, "tuab", one("tuab", "abnormal"),
+        [("tuab", "abnormal", "auroc", 0.871), ("tuab", "abnormal", "balanced_accuracy", 0.79),
+         ("tuab", "abnormal", "cohen_kappa", 0.58), ("tuab", "abnormal", "f1_weighted", 0.8)],
+        {"tasks": {"tuab/abnormal": {"type": "binary", "store": str(store)}}},
+    )  # fmt: skip
+    build_report([reg, seg, eeg], tmp_path / "rep")
+    md = (tmp_path / "rep" / "report.md").read_text()
+    sec = md.split("## Regression, segmentation, per-frame and EEG metrics", 1)[1]
+    sec = sec.split("\n## ", 1)[0]
+    assert "### Regression" in sec and "### Segmentation" in sec and "### EEG" in sec
+    reg_t = sec.split("### Regression", 1)[1].split("###", 1)[0]
+    assert f"| echo | echonet_dynamic | ef | 30 | {fmt_ci(6.25, 6.2, 6.3)} |" in reg_t
+    assert fmt_ci(0.41, 0.36, 0.46) in reg_t and "0.700" not in reg_t  # pearson_r not shown
+    seg_t = sec.split("### Segmentation", 1)[1].split("###", 1)[0]
+    assert fmt_ci(0.838, 0.788, 0.888) in seg_t and fmt_ci(0.818, 0.768, 0.868) in seg_t
+    eeg_t = sec.split("### EEG", 1)[1]
+    assert fmt_ci(0.58, 0.53, 0.63) in eeg_t and fmt_ci(0.871, 0.821, 0.921) in eeg_t
+    assert "### Per-frame" not in sec
+    # a report with classification runs only says there is nothing for this section
+    build_report([eeg.parent / "tuab"], tmp_path / "rep2")  # EEG only: still listed
+    build_report([_run(tmp_path / "other", "s", [("dsa", "t1")], [0.8])], tmp_path / "rep3")
+    md3 = (tmp_path / "rep3" / "report.md").read_text()
+    assert "no regression, segmentation, per-frame or EEG tasks" in md3
+
+
+def test_fusion_section_compares_strategies_and_baselines(tmp_path: Path) -> None:
+    b = tmp_path / "runs"
+
+    def cfg(fields: list[str], fusion: str | None = None) -> dict[str, object]:
+        tasks = [
+            {"dataset": "mimic_iv", "task": "mortality", "fields": fields},
+            {"dataset": "mimic_iv", "task": "los", "fields": fields},
+        ]
+        return {"data": {"tasks": tasks}, "model": {"fusion": fusion} if fusion else {}}
+
+    runs = []
+    for name, fields, fusion, auc, mae in (
+        ("concat", ["ehr", "static"], "concat", 0.81, 3.1),
+        ("gated", ["ehr", "static"], "gated", 0.83, 2.9),
+        ("ehr_only", ["ehr"], None, 0.77, 3.4),
+        ("static_only", ["static"], None, 0.66, 3.9),
+    ):
+        runs.append(_rows_run(b, name, cfg(fields, fusion),
+                              [("mimic_iv", "mortality", "auroc", auc),
+                               ("mimic_iv", "los", "mae", mae)]))  # fmt: skip
+    build_report(runs, tmp_path / "rep")
+    md = (tmp_path / "rep" / "report.md").read_text()
+    sec = md.split("## Fusion strategies and unimodal baselines", 1)[1].split("\n## ", 1)[0]
+    lines = [x for x in sec.splitlines() if x.startswith("| mimic_iv |")]
+    mort = [x for x in lines if "| mortality |" in x]
+    assert [x.split("|")[3].strip() for x in mort] == [
+        "concat (ehr + static)",
+        "gated (ehr + static)",
+        "ehr only",
+        "static only",
+    ]
+    assert fmt_ci(0.83, 0.78, 0.88) in mort[1] and "| auroc |" in mort[1]
+    los = [x for x in lines if "| los |" in x]
+    assert len(los) == 4 and all("| mae |" in x for x in los)
+    assert fmt_ci(3.9, 3.85, 3.95) in los[3]
+    # one input combination per task: nothing to compare
+    build_report(runs[:1], tmp_path / "rep1")
+    md1 = (tmp_path / "rep1" / "report.md").read_text()
+    assert "no task trained with two or more input combinations" in md1

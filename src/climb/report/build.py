@@ -45,6 +45,8 @@ SECTIONS = (
     ("delta", "ΔAUROC: multitask minus single-task"),
     ("fewshot", "Few-shot transfer"),
     ("weighting", "Multitask task weighting: uniform vs size vs DRPO"),
+    ("kinds", "Regression, segmentation, per-frame and EEG metrics"),
+    ("fusion", "Fusion strategies and unimodal baselines"),
     ("training", "Training curves"),
     ("quarantine", "Quarantine summary"),
     ("config", "Run configuration and environment"),
@@ -263,6 +265,103 @@ def weighting_table(data: ReportData) -> pd.DataFrame:
                 row[w] = (float(last["value"]), float(last["ci_low"]), float(last["ci_high"]))
                 row[f"{w} weight"] = run.final_weights.get(f"{ds}/{task}")
         rows.append(row)
+    return pd.DataFrame(rows)
+
+
+#: the headline metrics of each task kind that the AUROC tables do not show; "eeg" is the
+#: agreement set EEG papers report, for classification tasks of EEG stores
+KIND_METRICS: dict[str, tuple[str, ...]] = {
+    "regression": ("mae", "rmse", "r2"),
+    "segmentation": ("dice", "iou", "pixel_accuracy"),
+    "per_frame": ("accuracy", "balanced_accuracy", "f1", "jaccard"),
+    "eeg": ("balanced_accuracy", "cohen_kappa", "f1_weighted", "auroc", "auprc"),
+}
+_KIND_MARKERS = (("regression", "mae"), ("segmentation", "dice"), ("per_frame", "jaccard"))
+
+
+def _split_rows(data: ReportData) -> pd.DataFrame:
+    """Aggregate rows of the report's split (every metric), latest evaluation per
+    (run, dataset, task, metric)."""
+    df = data.results
+    df = df[(df["split"] == data.split) & df["class_name"].isna()]
+    keys = ["run_id", "dataset", "task", "metric"]
+    return df.sort_values("created_at").groupby(keys, as_index=False).last()
+
+
+def task_kind(data: ReportData, run_id: str, ds: str, task: str, metrics: set[str]) -> str:
+    """The kind of a run's task for the report: what the trainer recorded in run.json, else
+    guessed from the metrics; classification tasks of EEG stores are ``eeg``."""
+    info = (data.runs[run_id].info.get("tasks") or {}).get(f"{ds}/{task}") or {}
+    kind = str(info.get("type") or "")
+    if not kind:
+        kind = next((k for k, m in _KIND_MARKERS if m in metrics), "classification")
+    if kind in ("binary", "multiclass", "classification"):
+        domain = (data.stores.get(ds, {}).get("meta", {}).get("card") or {}).get("domain")
+        if domain == "eeg":
+            return "eeg"
+    return kind
+
+
+def kind_tables(data: ReportData) -> dict[str, pd.DataFrame]:
+    """Per kind of :data:`KIND_METRICS`: one row per (run, dataset, task) with those metrics."""
+    df = _split_rows(data)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for (rid, ds, task), g in df.groupby(["run_id", "dataset", "task"], sort=True):
+        kind = task_kind(data, str(rid), str(ds), str(task), set(g["metric"]))
+        if kind not in KIND_METRICS:
+            continue
+        row: dict[str, Any] = {"run": rid, "dataset": ds, "task": task, "n": None}
+        for m in KIND_METRICS[kind]:
+            h = g[g["metric"] == m]
+            if len(h):
+                r = h.iloc[-1]
+                row[m] = (float(r["value"]), float(r["ci_low"]), float(r["ci_high"]))
+                row["n"] = int(r["n"]) if row["n"] is None else row["n"]
+        out.setdefault(kind, []).append(row)
+    return {k: pd.DataFrame(v) for k, v in out.items()}
+
+
+def _inputs_label(run: Run, ds: str, task: str) -> str | None:
+    """How a run combines its input fields for a task: ``<fusion> (a + b)`` or ``a only``;
+    None when the config does not list the fields."""
+    for t in (run.config.get("data") or {}).get("tasks") or []:
+        if t.get("dataset") == ds and t.get("task") == task:
+            fields = t.get("fields") or ([t["field"]] if t.get("field") else None)
+            if not fields:
+                return None
+            if len(fields) == 1:
+                return f"{fields[0]} only"
+            fusion = (run.config.get("model") or {}).get("fusion") or "concat"
+            return f"{fusion} ({' + '.join(map(str, fields))})"
+    return None
+
+
+def fusion_table(data: ReportData) -> pd.DataFrame:
+    """Per task trained with at least two input combinations (fusion strategies or single
+    fields): the report's metric (MAE for regression tasks) of the latest run of each."""
+    df = _split_rows(data)
+    rows = []
+    for (ds, task), g in df.groupby(["dataset", "task"], sort=True):
+        by: dict[str, pd.Series] = {}
+        reg = "mae" in set(g["metric"]) and data.metric not in set(g["metric"])
+        metric = "mae" if reg else data.metric
+        for rid, h in g[g["metric"] == metric].groupby("run_id"):
+            run = data.runs[str(rid)]
+            if run.kind == "few-shot":
+                continue
+            label = _inputs_label(run, str(ds), str(task))
+            if label is not None:
+                last = h.sort_values("created_at").iloc[-1]
+                if label not in by or last["created_at"] >= by[label]["created_at"]:
+                    by[label] = last
+        if len(by) < 2:
+            continue
+        for label, r in sorted(by.items(), key=lambda kv: (kv[0].endswith(" only"), kv[0])):
+            rows.append(
+                {"dataset": ds, "task": task, "inputs": label, "metric": metric,
+                 "value": float(r["value"]), "ci_low": float(r["ci_low"]),
+                 "ci_high": float(r["ci_high"]), "n": int(r["n"]), "run": r["run_id"]}
+            )  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -532,6 +631,27 @@ def _tables(data: ReportData) -> dict[str, Table]:
         ["dataset", "task", *(f"{w} {data.metric} [95% CI] (final weight)" for w in schemes)],
         wrows,
     )
+    for kind, kt in kind_tables(data).items():
+        krows = []
+        for _, r in kt.iterrows():
+            cells = [str(r["run"]), str(r["dataset"]), str(r["task"])]
+            cells.append("" if r.get("n") is None or pd.isna(r.get("n")) else str(int(r["n"])))
+            for m in KIND_METRICS[kind]:
+                v = r.get(m)
+                cells.append(fmt_ci(*v) if isinstance(v, tuple) else "–")
+            krows.append(cells)
+        out[f"kind:{kind}"] = Table(
+            ["run", "dataset", "task", "n", *(f"{m} [95% CI]" for m in KIND_METRICS[kind])], krows
+        )
+    ft = fusion_table(data)
+    out["fusion"] = Table(
+        ["dataset", "task", "inputs", "metric", "value [95% CI]", "n", "run"],
+        [
+            [str(r["dataset"]), str(r["task"]), str(r["inputs"]), str(r["metric"]),
+             fmt_ci(r["value"], r["ci_low"], r["ci_high"]), str(r["n"]), str(r["run"])]
+            for _, r in ft.iterrows()
+        ],
+    )  # fmt: skip
     qrows = []
     for k, s in sorted(data.stores.items()):
         by: dict[str, list[str]] = {}
@@ -579,6 +699,47 @@ def _weighting_note(t: Table, fmt: str) -> str:
     if fmt == "html":
         return f"<p class='note'>{html.escape(WEIGHTING_NOTE)}</p>" + _html_table(t)
     return WEIGHTING_NOTE + "\n\n" + _md_table(t)
+
+
+KIND_TITLES = {
+    "regression": "Regression (MAE, RMSE, R²)",
+    "segmentation": "Segmentation (mean foreground Dice and IoU per image, pixel accuracy)",
+    "per_frame": "Per-frame tasks (frame-level, bootstrap over patients)",
+    "eeg": "EEG classification (balanced accuracy, Cohen's kappa, weighted F1)",
+}
+
+
+def _kinds_body(tables: dict[str, Table], fmt: str) -> str:
+    parts = []
+    for kind in KIND_METRICS:
+        t = tables.get(f"kind:{kind}")
+        if t is None or not t.rows:
+            continue
+        title = KIND_TITLES[kind]
+        if fmt == "html":
+            parts.append(f"<h3>{html.escape(title)}</h3>" + _html_table(t))
+        else:
+            parts.append(f"### {title}\n\n" + _md_table(t))
+    if not parts:
+        msg = "no regression, segmentation, per-frame or EEG tasks among these runs"
+        return f"<p><em>{msg}</em></p>" if fmt == "html" else f"_{msg}_\n"
+    return "".join(parts) if fmt == "html" else "\n".join(parts)
+
+
+FUSION_NOTE = (
+    "Tasks trained with several input combinations: each fusion strategy over the listed "
+    "fields (model.fusion) and the single-field baselines, on the same split; the report's "
+    "metric, or MAE for regression tasks (lower is better)."
+)
+
+
+def _fusion_body(t: Table, fmt: str) -> str:
+    if not t.rows:
+        msg = "no task trained with two or more input combinations"
+        return f"<p><em>{msg}</em></p>" if fmt == "html" else f"_{msg}_\n"
+    if fmt == "html":
+        return f"<p class='note'>{html.escape(FUSION_NOTE)}</p>" + _html_table(t)
+    return FUSION_NOTE + "\n\n" + _md_table(t)
 
 
 def environment(data: ReportData) -> dict[str, str]:
@@ -697,6 +858,8 @@ def build_report(
                     fig_md("fewshot") + "\n" + _md_table(tables["fewshot"])),
         "weighting": (_weighting_note(tables["weighting"], "html"),
                       _weighting_note(tables["weighting"], "md")),
+        "kinds": (_kinds_body(tables, "html"), _kinds_body(tables, "md")),
+        "fusion": (_fusion_body(tables["fusion"], "html"), _fusion_body(tables["fusion"], "md")),
         "training": (fig_html("training"), fig_md("training")),
         "quarantine": (_html_table(tables["quarantine"]), _md_table(tables["quarantine"])),
         "config": (_html_table(tables["config"]) + _html_table(Table(["", ""], [[k, v] for k, v in env.items()])),
@@ -731,5 +894,7 @@ __all__ = [
     "comparison_table",
     "fewshot_table",
     "fmt_ci",
+    "fusion_table",
+    "kind_tables",
     "weighting_table",
 ]
