@@ -143,3 +143,29 @@ def test_predict_scores() -> None:
     q = predict_scores("multilabel", logits)
     assert np.allclose(q, torch.sigmoid(logits).numpy())
     assert np.allclose(predict_scores("regression", logits), logits.numpy())
+
+
+def test_soft_kl_is_kl_to_the_vote_distribution() -> None:
+    from climb.tasks.classification import soft_kl
+
+    torch.manual_seed(0)
+    logits = torch.randn(4, 3, requires_grad=True)
+    p = torch.tensor([[0.5, 0.5, 0.0], [0.0, 0.0, 1.0], [-1.0, -1.0, -1.0], [0.2, 0.3, 0.5]])
+    loss = task_loss("multiclass", logits, p)
+    q = torch.softmax(logits.detach(), 1)
+    rows = [0, 1, 3]
+    want = sum(
+        sum(float(p[i, c]) * (np.log(float(p[i, c])) - np.log(float(q[i, c])))
+            for c in range(3) if p[i, c] > 0)
+        for i in rows
+    ) / len(rows)  # fmt: skip
+    assert float(loss.detach()) == pytest.approx(want, rel=1e-5)
+    loss.backward()
+    assert logits.grad is not None and float(logits.grad[2].abs().sum()) == 0  # ignored row
+    # a one-hot distribution gives the hard cross-entropy
+    onehot = F.one_hot(torch.tensor([2, 0, 1, 1]), 3).float()
+    hard = task_loss("multiclass", logits.detach(), torch.tensor([2, 0, 1, 1]))
+    assert float(soft_kl(logits.detach(), onehot)) == pytest.approx(float(hard), rel=1e-5)
+    assert float(soft_kl(logits, -torch.ones(4, 3))) == 0.0
+    with pytest.raises(ClimbError, match="do not fit"):
+        soft_kl(logits, torch.ones(4, 2) / 2)

@@ -51,7 +51,7 @@ def test_split_dataset_applies_augment_first(monkeypatch: pytest.MonkeyPatch) ->
         fields = ["image"]
         transforms = {"image": fixed}
         entry = type("E", (), {"task": "t"})()
-        spec = type("S", (), {"target_field": None})()
+        spec = type("S", (), {"target_field": None, "options": {}})()
         ragged: dict[str, object] = {}
         seed = 0
 

@@ -312,3 +312,54 @@ def test_task_weighting_size_and_drpo(data_root: Path, tmp_path: Path) -> None:
     a, b = _weights(run), _weights(part)
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
+
+
+def test_soft_labels_from_vote_columns(data_root: Path, tmp_path: Path) -> None:
+    """options.soft_labels: the training targets of a multiclass task are the distributions of
+    its count columns (as IIIC's expert votes); validation and test keep the hard labels."""
+    import shutil
+
+    root = tmp_path / "root"
+    shutil.copytree(data_root / "stores" / "synth2", root / "stores" / "synth2")
+    sp = root / "stores" / "synth2" / "samples.parquet"
+    df = pd.read_parquet(sp)
+    classes = json.loads((sp.parent / "dataset.json").read_text())["tasks"]["mc"]["classes"]
+    rng = np.random.default_rng(0)
+    for j, c in enumerate(classes):  # 6-10 votes, mostly for the hard label
+        df[f"votes_{c}"] = np.where(df.label__mc == j, 6, 0) + rng.integers(0, 3, len(df))
+    df.loc[df.index[:3], [f"votes_{c}" for c in classes]] = 0  # no votes: hard label
+    df.to_parquet(sp, index=False)
+    ds = StoreDataset(sp.parent, split="train", tasks="mc", soft_targets={"mc": "votes_"})
+    b = ds.get_batch(np.arange(len(ds)))
+    y = b["targets"]["mc"]
+    assert y.shape == (len(ds), len(classes)) and y.dtype == torch.float32
+    torch.testing.assert_close(y.sum(1), torch.ones(len(ds)))
+    votes = df[df.split == "train"][[f"votes_{c}" for c in classes]].to_numpy(float)
+    for i in range(len(ds)):
+        row = df.index[df.sample_id == ds.sample_ids[i]][0]
+        v = df.loc[row, [f"votes_{c}" for c in classes]].to_numpy(float)
+        want = v / v.sum() if v.sum() else np.eye(len(classes))[df.loc[row, "label__mc"]]
+        np.testing.assert_allclose(y[i].numpy(), want, rtol=1e-6)
+    assert votes.sum() > 0
+    with pytest.raises(ClimbError, match="votes_x") as e:
+        StoreDataset(sp.parent, split="train", tasks="mc", soft_targets={"mc": "votes_x"})
+    assert "votes_" in (e.value.fix or "")
+
+    over = {
+        "data": {"tasks": [{"dataset": "synth2", "task": "mc",
+                            "options": {"soft_labels": "votes_"}}]},
+        "train": {"max_steps": 20, "eval_every": 10},
+    }  # fmt: skip
+    run = train(from_dict(base_config(root, **over)), tmp_path / "soft")
+    log = pd.read_csv(run / "metrics.csv")
+    tr = log[log.kind == "train"]
+    assert tr.loss.iloc[-2:].mean() < tr.loss.iloc[:2].mean()
+    res = pd.read_parquet(run / "results.parquet")
+    acc = res[(res.metric == "accuracy") & res.class_name.isna() & (res.split == "test")]
+    assert len(acc) == 1 and acc.value.iloc[0] > 1 / len(classes)
+    # a misspelt option is an error naming the key and the valid ones
+    bad = base_config(root, **over)
+    bad["data"]["tasks"][0]["options"] = {"soft_label": "votes_"}
+    with pytest.raises(ClimbError, match="did you mean 'soft_labels'") as e2:
+        train(from_dict(bad), tmp_path / "bad")
+    assert "soft_labels" in (e2.value.fix or "")

@@ -162,6 +162,7 @@ class StoreDataset(Dataset[dict[str, Any]]):
         train: bool | None = None,
         seed: int = 0,
         raw_dtype: bool = False,
+        soft_targets: Mapping[str, str] | None = None,
     ) -> None:
         self.path = str(store)
         st = open_store(self.path)
@@ -279,6 +280,17 @@ class StoreDataset(Dataset[dict[str, Any]]):
                 spec["type"],
                 len(spec.get("classes") or []),
             )
+        # soft targets: a multiclass task's target becomes the distribution of the
+        # ``<prefix><class>`` count columns (e.g. IIIC's expert votes ``votes_<class>``)
+        self.soft: dict[str, np.ndarray] = {}
+        for t, prefix in (soft_targets or {}).items():
+            if t not in self.tasks or self.task_specs[t]["type"] != "multiclass":
+                raise ClimbError(
+                    f"soft targets need a multiclass task of this dataset; {t!r} is not one",
+                    where=self.path,
+                    fix="set options.soft_labels only on multiclass tasks",
+                )
+            self.soft[t] = self._soft_array(df, t, str(prefix), pos)
         # presence: present__<field> (bool) marks which samples have the field; none = all
         self.present: dict[str, np.ndarray | None] = {}
         for f in self.fields:
@@ -509,6 +521,34 @@ class StoreDataset(Dataset[dict[str, Any]]):
             x = x.float()
         return x
 
+    def _soft_array(self, df: Any, t: str, prefix: str, pos: np.ndarray) -> np.ndarray:
+        """(N, K) float32 class distributions from the count columns ``<prefix><class>``;
+        a row without counts (all zero or missing) is the one-hot of its hard label, or -1
+        everywhere (ignored by the loss) when that is missing too."""
+        classes = [str(c) for c in self.task_specs[t].get("classes") or []]
+        cols = [f"{prefix}{c}" for c in classes]
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            have = sorted(c for c in df.columns if c.startswith(prefix)) or ["(none)"]
+            raise ClimbError(
+                f"samples.parquet has no column(s) {', '.join(missing)} for the soft targets of "
+                f"task {t!r}",
+                where=f"{self.path}/samples.parquet",
+                fix=f"columns with prefix {prefix!r}: {', '.join(have)}; set "
+                "options.soft_labels to the prefix of one count column per class",
+            )
+        counts = df[cols].to_numpy(dtype=np.float64)[pos]
+        counts = np.where(np.isfinite(counts) & (counts > 0), counts, 0.0)
+        total = counts.sum(1, keepdims=True)
+        out = np.divide(counts, total, out=np.zeros_like(counts), where=total > 0)
+        hard = self.labels[t]
+        none = total[:, 0] <= 0
+        k = len(classes)
+        ok = none & (hard >= 0) & (hard < k)
+        out[ok] = np.eye(k)[hard[ok]]
+        out[none & ~ok] = -1.0
+        return out.astype(np.float32)
+
     def get_batch(
         self,
         positions: Sequence[int] | np.ndarray,
@@ -565,6 +605,9 @@ class StoreDataset(Dataset[dict[str, Any]]):
             inputs[f] = x
         targets: dict[str, torch.Tensor] = {}
         for t in self.tasks:
+            if t in self.soft:
+                targets[t] = torch.from_numpy(self.soft[t][p])
+                continue
             y = self.labels[t][p]
             typ = self.task_specs[t]["type"]
             if typ in ("binary", "multiclass"):

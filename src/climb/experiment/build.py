@@ -177,6 +177,9 @@ def _split_dataset(
     kw: dict[str, Any] = {}
     if t.ragged:
         kw["ragged"] = {f: p for f, p in t.ragged.items() if f in fields}
+    soft = t.spec.options.get("soft_labels")
+    if soft and train:  # training only: selection and metrics use the hard labels
+        kw["soft_targets"] = {t.entry.task: str(soft)}
     return StoreDataset(
         t.store_path,
         split=split,
@@ -277,6 +280,16 @@ def _is_graph_store(meta: dict[str, Any]) -> bool:
 
 def _spec(e: TaskEntry, tspec: dict[str, Any], kind: TaskKind, key: str) -> TaskSpec:
     options = dict(e.options)
+    for name in options:
+        if name not in kind.options:
+            from climb.experiment.config import _suggest
+
+            raise ClimbError(
+                f"unknown option {name!r} for {e.id} (a {kind.name} task)"
+                + _suggest(name, list(kind.options)),
+                where=f"data.tasks[{e.id}].options.{name}",
+                fix=f"options of {kind.name} tasks: {', '.join(kind.options) or '(none)'}",
+            )
     if kind.name == "per_frame":
         options.setdefault("frame_type", tspec.get("type"))
         if tspec.get("ignore_index") is not None:
@@ -561,9 +574,30 @@ class ClimbModel(nn.Module):
                 where="data.ragged",
                 fix="use the uniform clip or crop policy for fields of fusion tasks",
             )
-        feats = {f: self.encode(head, f, g, inputs[f], masks.get(f)) for f, g in route}
         if present is None:
             present = {}
+        # A field absent from every sample of the batch (no ECG in any admission of it) is not
+        # encoded: every fusion replaces absent features by its mask token, so they would never
+        # be used (the outputs are the same; its encoder just gets no batch-norm update from
+        # zeros and no zero gradient). Its placeholder features are zeros.
+        feats: dict[str, Tensor] = {}
+        skipped: list[str] = []
+        for f, g in route:
+            p = present.get(f)
+            if p is not None and len(p) and not bool(p.any()):
+                skipped.append(f)
+                continue
+            feats[f] = self.encode(head, f, g, inputs[f], masks.get(f))
+        if skipped:
+            ref = next(iter(feats.values()), None)
+            for f in skipped:
+                p = present[f]
+                dim = int(self.fusions[head].dims[f])
+                dtype, dev = (
+                    (ref.dtype, ref.device) if ref is not None else (torch.float32, p.device)
+                )
+                feats[f] = torch.zeros(len(p), dim, dtype=dtype, device=dev)
+            feats = {f: feats[f] for f, _ in route}  # the route's field order
         pres = {
             f: present.get(f, torch.ones(len(v), dtype=torch.bool, device=v.device))
             for f, v in feats.items()

@@ -54,6 +54,8 @@ class TaskKind:
     select_metrics: ClassVar[tuple[str, ...]] = ("val_loss",)
     #: whether ``climb evaluate`` chooses decision thresholds on the validation split
     thresholds: ClassVar[bool] = False
+    #: the task options (``data.tasks[].options``) this kind reads; any other is an error
+    options: ClassVar[tuple[str, ...]] = ()
 
     # -- targets ----------------------------------------------------------------------------
     def target(self, batch: dict[str, Any], spec: TaskSpec) -> Tensor:

@@ -131,6 +131,7 @@ class Binary(_Classification):
 @register_kind
 class Multiclass(_Classification):
     name = "multiclass"
+    options = ("soft_labels",)
     thresholds = False  # decisions are the arg-max
 
     def loss(
@@ -141,6 +142,8 @@ class Multiclass(_Classification):
         class_weights: Any = None,
         spec: TaskSpec | None = None,
     ) -> Tensor:
+        if target.dim() == 2 and target.is_floating_point():  # soft targets (distributions)
+            return soft_kl(logits, target)
         return _cross_entropy(logits, target, as_weight(class_weights, logits), self.name)
 
     def scores(self, logits: Tensor | np.ndarray) -> np.ndarray:
@@ -167,6 +170,22 @@ class Multiclass(_Classification):
         if not m.any():
             return math.nan
         return float(f1_score(y[m], s[m].argmax(1), average="macro", zero_division=0))
+
+
+def soft_kl(logits: Tensor, target: Tensor) -> Tensor:
+    """Mean KL(target || softmax(logits)) over the rows with a distribution (rows of -1 are
+    ignored); 0 with a gradient when no row has one."""
+    if target.shape != logits.shape:
+        raise ClimbError(
+            f"soft targets {tuple(target.shape)} do not fit the logits {tuple(logits.shape)}",
+            where="multiclass loss",
+            fix="one probability per class and row (options.soft_labels)",
+        )
+    valid = (target >= 0).all(1)
+    if not bool(valid.any()):
+        return logits.sum() * 0.0
+    logq = F.log_softmax(logits[valid], dim=1)
+    return F.kl_div(logq, target[valid].to(logq.dtype), reduction="batchmean")
 
 
 @register_kind

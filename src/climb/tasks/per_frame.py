@@ -45,6 +45,7 @@ class FrameHead(nn.Module):
 @register_kind
 class PerFrame(TaskKind):
     name = "per_frame"
+    options = ("frame_type", "ignore_index")
     features = "frames"
     default_select = "val_auroc"
     select_metrics: ClassVar[tuple[str, ...]] = ("val_loss", "val_auroc", "val_acc", "val_f1")

@@ -23,6 +23,7 @@ from climb.tasks.registry import register_kind
 @register_kind
 class Regression(TaskKind):
     name = "regression"
+    options = ("loss",)
     default_select = "val_loss"
     select_metrics: ClassVar[tuple[str, ...]] = ("val_loss", "val_mae")
 

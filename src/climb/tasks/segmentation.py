@@ -215,6 +215,7 @@ def check_codes(mask: Tensor, k: int) -> None:
 @register_kind
 class Segmentation(TaskKind):
     name = "segmentation"
+    options = ("ce_weight", "dice_weight", "dice_smooth")
     features = "dense"
     default_select = "val_dice"
     select_metrics: ClassVar[tuple[str, ...]] = ("val_loss", "val_dice")
