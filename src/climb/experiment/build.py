@@ -176,7 +176,7 @@ def _split_dataset(
         fields.append(t.spec.target_field)
     kw: dict[str, Any] = {}
     if t.ragged:
-        kw["ragged"] = {f: p for f, p in t.ragged.items() if f in fields}
+        kw["ragged"] = {f: _ragged_policy(p, train) for f, p in t.ragged.items() if f in fields}
     soft = t.spec.options.get("soft_labels")
     if soft and train:  # training only: selection and metrics use the hard labels
         kw["soft_targets"] = {t.entry.task: str(soft)}
@@ -191,6 +191,22 @@ def _split_dataset(
         seed=t.seed,
         **kw,
     )
+
+
+def _ragged_policy(policy: Any, train: bool) -> Any:
+    """A field's ``data.ragged`` policy for training or for evaluation: an ``eval:`` entry
+    (a whole policy, e.g. dense clips over all frames) replaces the rest outside training."""
+    if not isinstance(policy, dict) or "eval" not in policy:
+        return policy
+    rest = {k: v for k, v in policy.items() if k != "eval"}
+    ev = policy["eval"]
+    if not isinstance(ev, dict) or "name" not in ev:
+        raise ClimbError(
+            f"data.ragged eval policy must be a policy with a name, got {ev!r}",
+            where="data.ragged.<field>.eval",
+            fix="e.g. eval: {name: clip, frames: 32, mode: dense, stride: 32}",
+        )
+    return rest if train else dict(ev)
 
 
 def _store_meta(path: Path | str, dataset: str) -> dict[str, Any]:

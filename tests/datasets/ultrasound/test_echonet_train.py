@@ -44,28 +44,29 @@ def _raw(root: Path, n: int = 30, frames: int = 12) -> None:
             w.writerows([[f"{r[0]}.avi", 1, 2, 3, 4, t] for t in (2, 9)])
 
 
+def _args(root: Path) -> list[str]:
+    return [
+        f"data.root={root}",
+        "run.device=cpu",
+        "data.num_workers=0",
+        "data.batch_size=6",
+        "data.ragged.video.frames=4",
+        "model.encoder=frame_pool",
+        "model.encoder_kwargs.image_encoder=resnet18",
+        "train.max_steps=6",
+        "train.eval_every=3",
+        "train.checkpoint_every=3",
+        "optim.warmup_steps=1",
+        "evaluate.n_boot=20",
+    ]
+
+
 @pytest.mark.slow
 def test_echonet_ef_regression_from_config(tmp_path: Path) -> None:
     _raw(tmp_path)
     res = prepare("echonet_dynamic", tmp_path, adapter=EchoNetAdapter(size=32))
     assert not res.quarantined
-    cfg = load_config(
-        REPO / "configs" / "echonet_ef.yaml",
-        [
-            f"data.root={tmp_path}",
-            "run.device=cpu",
-            "data.num_workers=0",
-            "data.batch_size=6",
-            "data.ragged.video.frames=4",
-            "model.encoder=frame_pool",
-            "model.encoder_kwargs.image_encoder=resnet18",
-            "train.max_steps=6",
-            "train.eval_every=3",
-            "train.checkpoint_every=3",
-            "optim.warmup_steps=1",
-            "evaluate.n_boot=20",
-        ],
-    )
+    cfg = load_config(REPO / "configs" / "echonet_ef.yaml", _args(tmp_path))
     run = train(cfg, tmp_path / "run")
     r = pd.read_parquet(run / "results.parquet")
     test = r[(r.split == "test") & r.class_name.isna()].set_index("metric")
@@ -74,3 +75,20 @@ def test_echonet_ef_regression_from_config(tmp_path: Path) -> None:
     for m in ("mae", "rmse"):
         assert 0 < test.loc[m, "value"] < 100
         assert test.loc[m, "ci_low"] <= test.loc[m, "value"] <= test.loc[m, "ci_high"]
+
+    # one random uniform clip in training, every dense clip in evaluation (mean per video)
+    from climb.experiment.build import build_tasks
+
+    over = [*_args(tmp_path), "data.ragged.video.eval={name: clip, frames: 4, mode: dense}"]
+    cfg2 = load_config(REPO / "configs" / "echonet_ef.yaml", over)
+    (t,) = build_tasks(cfg2, None)
+    tb = t.train.get_batch(np.arange(4))
+    assert tb["inputs"]["video"].shape[0] == 4 and not tb["clip_index"]  # one clip each
+    vb = t.val.get_batch(np.arange(len(t.val)))
+    ci = vb["clip_index"]["video"]
+    assert vb["inputs"]["video"].shape[0] == 3 * len(t.val)  # 12 frames = 3 clips of 4
+    np.testing.assert_array_equal(ci.numpy(), np.repeat(np.arange(len(t.val)), 3))
+    run2 = train(cfg2, tmp_path / "run_dense")
+    r2 = pd.read_parquet(run2 / "results.parquet")
+    t2 = r2[(r2.split == "test") & r2.class_name.isna()].set_index("metric")
+    assert t2.loc["mae", "n"] == 6  # per video, not per clip
