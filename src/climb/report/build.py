@@ -692,13 +692,18 @@ WEIGHTING_NOTE = (
 )
 
 
-def _weighting_note(t: Table, fmt: str) -> str:
+def _noted_table(t: Table, note: str, empty: str, fmt: str) -> str:
+    """A section body: ``note`` and the table, or ``empty`` (in italics) without rows."""
     if not t.rows:
-        msg = "no multitask runs with two or more train.task_weighting schemes"
-        return f"<p><em>{msg}</em></p>" if fmt == "html" else f"_{msg}_\n"
+        return f"<p><em>{html.escape(empty)}</em></p>" if fmt == "html" else f"_{empty}_\n"
     if fmt == "html":
-        return f"<p class='note'>{html.escape(WEIGHTING_NOTE)}</p>" + _html_table(t)
-    return WEIGHTING_NOTE + "\n\n" + _md_table(t)
+        return f"<p class='note'>{html.escape(note)}</p>" + _html_table(t)
+    return note + "\n\n" + _md_table(t)
+
+
+def _weighting_note(t: Table, fmt: str) -> str:
+    empty = "no multitask runs with two or more train.task_weighting schemes"
+    return _noted_table(t, WEIGHTING_NOTE, empty, fmt)
 
 
 KIND_TITLES = {
@@ -734,12 +739,8 @@ FUSION_NOTE = (
 
 
 def _fusion_body(t: Table, fmt: str) -> str:
-    if not t.rows:
-        msg = "no task trained with two or more input combinations"
-        return f"<p><em>{msg}</em></p>" if fmt == "html" else f"_{msg}_\n"
-    if fmt == "html":
-        return f"<p class='note'>{html.escape(FUSION_NOTE)}</p>" + _html_table(t)
-    return FUSION_NOTE + "\n\n" + _md_table(t)
+    empty = "no task trained with two or more input combinations"
+    return _noted_table(t, FUSION_NOTE, empty, fmt)
 
 
 def environment(data: ReportData) -> dict[str, str]:
