@@ -9,11 +9,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from climb.cli import main
-from climb.demo.run import HELDOUT_TASKS, PRETRAIN_TASKS, WEIGHTINGS, DemoPlan
+from climb.demo.run import HELDOUT_TASKS, MODALITY_TASKS, PRETRAIN_TASKS, WEIGHTINGS, DemoPlan
 from climb.report.build import SECTIONS, fmt_ci
 
 pytestmark = pytest.mark.slow
@@ -56,6 +57,40 @@ def test_every_task_has_single_multitask_and_fewshot_results(demo: Path) -> None
     md = (demo / "report" / "report.md").read_text()
     for _, r in agg.iterrows():
         assert fmt_ci(r.value, r.ci_low, r.ci_high) in md, (r.run_id, r.dataset)
+
+
+def _test_rows(demo: Path, run_id: str) -> pd.DataFrame:
+    df = pd.read_parquet(demo / "data" / "runs" / run_id / "results.parquet")
+    return df[(df["split"] == "test") & df["class_name"].isna()].set_index("metric")
+
+
+def test_eeg_video_and_ct_runs_are_trained_and_evaluated(demo: Path) -> None:
+    assert [f"single__{ds}__{t}" for ds, t in MODALITY_TASKS] == [
+        "single__tuab__abnormal",
+        "single__echonet_dynamic__ef",
+        "single__inspect__pe",
+    ]
+    # EEG (TUAB abnormal): the metrics EEG papers report, on every test window
+    eeg = _test_rows(demo, "single__tuab__abnormal")
+    assert {"balanced_accuracy", "cohen_kappa", "f1_weighted", "auroc", "auprc"} <= set(eeg.index)
+    n_test = json.loads((demo / "demo.json").read_text())["prepared"]["tuab"]["counts"]["test"]
+    for m in ("balanced_accuracy", "cohen_kappa", "f1_weighted", "auroc"):
+        r = eeg.loc[m]
+        assert r.n == n_test and np.isfinite(r.value), (m, r.note)
+        assert r.dataset == "tuab" and r.task == "abnormal"
+    # EchoNet ejection fraction (regression): MAE, RMSE, R² with bootstrap CIs
+    ef = _test_rows(demo, "single__echonet_dynamic__ef")
+    assert "auroc" not in ef.index
+    for m in ("mae", "rmse", "r2"):
+        r = ef.loc[m]
+        assert r.n > 0 and np.isfinite([r.value, r.ci_low, r.ci_high]).all(), (m, r.note)
+        assert r.ci_low <= r.value <= r.ci_high, (m, r.value, r.ci_low, r.ci_high)
+    assert ef.loc["mae"].value <= ef.loc["rmse"].value
+    # INSPECT PE (CT volumes): both classes in the test split, so AUROC is defined
+    ct = _test_rows(demo, "single__inspect__pe")
+    assert np.isfinite(ct.loc["auroc"].value), ct.loc["auroc"].note
+    cfg = (demo / "data" / "runs" / "single__inspect__pe" / "config.yaml").read_text()
+    assert "slice_pool" in cfg and "ct_window" in cfg
 
 
 def test_weighting_ablation_in_the_report(demo: Path) -> None:

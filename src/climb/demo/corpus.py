@@ -72,15 +72,15 @@ class CorpusSizes:
     chexpert_patients: int = 150
     busi: int = 240
     brain_tumor: int = 240
-    tuab: int = 12  # subjects (one 24-s EDF each)
-    echonet: int = 20  # 112x112 AVI videos of 20 frames
-    inspect: int = 12  # CTPA NIfTI volumes of 12 x 48 x 48
+    tuab: int = 20  # subjects (one 24-s EDF each: two 10-s windows)
+    echonet: int = 40  # 112x112 AVI videos of 20 frames
+    inspect: int = 20  # CTPA NIfTI volumes of 12 x 48 x 48
 
     @classmethod
     def quick(cls) -> CorpusSizes:
         return cls(
             ptbxl=120, cpsc2018=100, georgia=150, chexpert_patients=50, busi=90, brain_tumor=120,
-            tuab=8, echonet=15, inspect=8,
+            tuab=16, echonet=30, inspect=16,
         )  # fmt: skip
 
 

@@ -38,8 +38,16 @@ FETCH_KEYS = ("ptbxl", "cpsc2018", "georgia", "busi", "brain_tumor")
 #: Datasets the demo fetches with explicit ``--source`` SPECs: Georgia also from its alternate
 #: Kaggle copy, to show prepare keeping one copy of each duplicate record id.
 FETCH_SOURCES = {"georgia": ("physionet", "kaggle", "github")}
-# EEG, echo videos (AVI) and CT volumes (NIfTI): prepared (and quarantined), not trained
+# EEG (EDF), echo videos (AVI) and CT volumes (NIfTI): manual sources like CheXpert, placed
+# under raw/<key>; each gets a single-task run of its own (MODALITY_TASKS)
 MANUAL_KEYS = ("chexpert", "tuab", "echonet_dynamic", "inspect")
+#: single-task runs on the other modalities (dataset, task): TUAB abnormal EEG (braindecode
+#: EEGNet), EchoNet-Dynamic ejection fraction (regression on 8-frame clips, a tiny ConvNeXt per
+#: frame + mean pooling) and INSPECT PE (a tiny ConvNeXt per CT slice + mean pooling)
+MODALITY_TASKS = (("tuab", "abnormal"), ("echonet_dynamic", "ef"), ("inspect", "pe"))
+#: prepare split rules other than the adapter's default: INSPECT's `climb` rule (first 75 % of
+#: the label table's rows -> train) keeps both classes in the demo's tiny test split
+PREPARE_SPLITS = {"inspect": "climb"}
 # multitask loss weightings compared in the report (train.task_weighting)
 WEIGHTINGS = ("uniform", "size", "drpo")
 ALL_KEYS = (*FETCH_KEYS, *MANUAL_KEYS)
@@ -149,6 +157,47 @@ def task_entry(dataset: str, task: str) -> dict[str, Any]:
     return e
 
 
+def modality_config(
+    root: Path, plan: DemoPlan, seed: int, dataset: str, task: str
+) -> dict[str, Any]:
+    """The single-task run on an EEG, video or CT store (MODALITY_TASKS): small encoders and
+    inputs, so that the quick demo stays quick."""
+    c = base_config(root, plan, seed, f"single__{dataset}__{task}")
+    data, model = c["data"], c["model"]
+    if dataset == "tuab":  # (16, 2000) µV windows at 200 Hz; configs/tuab.yaml's scaling
+        data["tasks"] = [{"dataset": dataset, "task": task, "field": "eeg"}]
+        data["transforms"] = [  # µV -> units of 100 µV, the central 5 s (eeg_multitask.yaml)
+            {"name": "to_float", "scale": 0.01},
+            {"name": "crop", "length": 1000, "where": "center"},
+        ]
+        model["encoders"] = {"signal": {"name": "eegnet", "kwargs": {}}}
+    elif dataset == "echonet_dynamic":  # (T, 64, 64, 3) uint8 videos; EF in %
+        data["tasks"] = [{"dataset": dataset, "task": task, "field": "video"}]
+        data["ragged"] = {"video": {"name": "clip", "frames": 8, "mode": "uniform"}}
+        data["transforms"] = [
+            {"name": "video_to_float", "layout": "BCTHW", "mean": [0.13] * 3, "std": [0.2] * 3}
+        ]
+        model["encoders"] = {
+            "video": {"name": "frame_pool", "kwargs": {"image_encoder": "test_convnext"}}
+        }
+        # raw EF targets (20-75 %) from a zero-initialised head: a larger step size lets the
+        # short run reach their scale
+        c["optim"]["lr"] = 0.1
+        c["train"]["select"] = "val_mae"
+    elif dataset == "inspect":  # (Z, 64, 64) int16 HU volumes, 12 slices
+        data["tasks"] = [{"dataset": dataset, "task": task, "field": "ct", "val_fraction": 0.25}]
+        data["ragged"] = {"ct": {"name": "crop", "length": 8}}
+        data["transforms"] = [{"name": "ct_window", "presets": ["pe"]}]
+        model["encoders"] = {
+            "volume": {"name": "slice_pool", "kwargs": {"image_encoder": "test_convnext"}}
+        }
+    else:
+        raise ClimbError(f"no demo run for {dataset}/{task}")
+    if dataset != "tuab":  # 8 clips / volumes of 8 frames / slices per step
+        data["batch_size"] = 8
+    return c
+
+
 def experiment_configs(root: Path, plan: DemoPlan, seed: int) -> list[dict[str, Any]]:
     """Every run of the demo, in order (few-shot runs from the multitask encoder come after
     the multitask run they start from)."""
@@ -158,6 +207,7 @@ def experiment_configs(root: Path, plan: DemoPlan, seed: int) -> list[dict[str, 
         c = base_config(root, plan, seed, f"single__{ds}__{task}")
         c["data"]["tasks"] = [task_entry(ds, task)]
         cfgs.append(c)
+    cfgs += [modality_config(root, plan, seed, ds, task) for ds, task in MODALITY_TASKS]
     # the multitask run (uniform loss weights; the few-shot runs start from it), then the same
     # run with the other train.task_weighting schemes: the weighting ablation of the report.
     # Four validations per run, so that DRPO's weights follow the tasks' difficulties.
@@ -281,7 +331,7 @@ def stage_prepare(root: Path) -> dict[str, Any]:
             def cb(done: int, total: int, t: Any = t) -> None:
                 bar.update(t, completed=done, total=total)
 
-            res = prepare(key, root, adapter=adapter, progress=cb)
+            res = prepare(key, root, adapter=adapter, progress=cb, splits=PREPARE_SPLITS.get(key))
             bar.update(
                 t, info=f"{sum(res.counts.values())} samples, {len(res.quarantined)} quarantined"
             )
@@ -352,7 +402,10 @@ def run_demo(
     stage("3/5 climb prepare")
     prepared = stage_prepare(root)
     t = lap("prepare", t)
-    stage("4/5 climb train + climb evaluate (single-task, multitask x 3 weightings, few-shot)")
+    stage(
+        "4/5 climb train + climb evaluate (single-task: ECG, images, EEG, echo video, CT; "
+        "multitask x 3 weightings; few-shot)"
+    )
     result.runs = stage_train(root, plan, seed)
     t = lap("train+evaluate", t)
     stage("5/5 climb report")
@@ -390,4 +443,12 @@ def open_in_browser(path: Path) -> bool:
         return False
 
 
-__all__ = ["DemoPlan", "DemoResult", "experiment_configs", "open_in_browser", "run_demo"]
+__all__ = [
+    "MODALITY_TASKS",
+    "DemoPlan",
+    "DemoResult",
+    "experiment_configs",
+    "modality_config",
+    "open_in_browser",
+    "run_demo",
+]
