@@ -84,7 +84,11 @@ def test_eeg_video_and_ct_runs_are_trained_and_evaluated(demo: Path) -> None:
     for m in ("mae", "rmse", "r2"):
         r = ef.loc[m]
         assert r.n > 0 and np.isfinite([r.value, r.ci_low, r.ci_high]).all(), (m, r.note)
-        assert r.ci_low <= r.value <= r.ci_high, (m, r.value, r.ci_low, r.ci_high)
+        # percentile intervals: R² (bounded above by 1, skewed on 6 videos) need not hold its
+        # point estimate; MAE and RMSE are means of errors and do here
+        if m != "r2":
+            assert r.ci_low <= r.value <= r.ci_high, (m, r.value, r.ci_low, r.ci_high)
+        assert r.ci_low <= r.ci_high
     assert ef.loc["mae"].value <= ef.loc["rmse"].value
     # INSPECT PE (CT volumes): both classes in the test split, so AUROC is defined
     ct = _test_rows(demo, "single__inspect__pe")

@@ -146,6 +146,11 @@ def test_regression_end_to_end(data_root: Path, tmp_path: Path) -> None:
     assert ck["step"] == int(val.loc[val.value.idxmax(), "step"])
     info = json.loads((run / "run.json").read_text())
     assert info["tasks"]["synth/reg"]["select"] == "val_mae"
+    # a new regression head starts at the training mean (outputs fit the variation first)
+    fresh = build_model(cfg, tasks)
+    lin = [m for m in fresh.heads["synth__reg"].modules() if isinstance(m, torch.nn.Linear)][-1]
+    ytr = tasks[0].train.labels["reg"]
+    assert float(lin.bias[0]) == pytest.approx(float(np.nanmean(ytr)), rel=1e-5)
 
 
 def test_l1_regression_loss_option(data_root: Path) -> None:

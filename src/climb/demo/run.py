@@ -180,9 +180,7 @@ def modality_config(
         model["encoders"] = {
             "video": {"name": "frame_pool", "kwargs": {"image_encoder": "test_convnext"}}
         }
-        # raw EF targets (20-75 %) from a zero-initialised head: a larger step size lets the
-        # short run reach their scale
-        c["optim"]["lr"] = 0.1
+        # the regression head starts at the training mean EF (TaskKind.init_head)
         c["train"]["select"] = "val_mae"
     elif dataset == "inspect":  # (Z, 64, 64) int16 HU volumes, 12 slices
         data["tasks"] = [{"dataset": dataset, "task": task, "field": "ct", "val_fraction": 0.25}]

@@ -730,6 +730,10 @@ def build_model(cfg: Config, tasks: list[TaskData]) -> ClimbModel:
         heads[t.head_key] = t.kind.build_head(
             t.spec, in_dim, hidden=m.head_hidden, dropout=m.head_dropout
         )
+        labels = getattr(t.train, "labels", None)
+        t.kind.init_head(
+            heads[t.head_key], labels.get(t.entry.task) if isinstance(labels, dict) else None
+        )
     return ClimbModel(
         encoders,
         heads,

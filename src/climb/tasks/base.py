@@ -80,6 +80,9 @@ class TaskKind:
             )
         return Head(self.name, in_dim, n, hidden, dropout)
 
+    def init_head(self, head: nn.Module, train_targets: np.ndarray | None) -> None:
+        """Set up a new head from the training targets before training (default: nothing)."""
+
     # -- training ---------------------------------------------------------------------------
     def loss(
         self,

@@ -8,12 +8,13 @@ scores are the raw outputs; metrics MAE, RMSE, R² and Pearson r with bootstrap 
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from climb.core.errors import ClimbError
 from climb.tasks.base import TaskKind, TaskSpec, as_weight, zero_loss
@@ -59,6 +60,24 @@ class Regression(TaskKind):
             w = weight.expand_as(err)[valid]
             return (err[valid] * w).sum() / w.sum().clamp_min(torch.finfo(w.dtype).tiny)
         return err[valid].mean()
+
+    def init_head(self, head: nn.Module, train_targets: np.ndarray | None) -> None:
+        """Start the output layer's bias at the training mean of each target, so that the
+        first steps fit the variation rather than the offset (an ejection fraction of 20-80 %
+        from outputs near 0)."""
+        if train_targets is None:
+            return
+        y = np.asarray(train_targets, dtype=np.float64)
+        y = y.reshape(len(y), -1)
+        last = [m for m in head.modules() if isinstance(m, nn.Linear)]
+        if not last or last[-1].bias is None or last[-1].out_features != y.shape[1]:
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a column without values
+            mean = np.nanmean(y, axis=0) if len(y) else np.zeros(y.shape[1])
+        mean = np.where(np.isfinite(mean), mean, 0.0)
+        with torch.no_grad():
+            last[-1].bias.copy_(torch.as_tensor(mean, dtype=last[-1].bias.dtype))
 
     def scores(self, logits: Tensor | np.ndarray) -> np.ndarray:
         t = torch.as_tensor(logits).detach().float().cpu()
