@@ -3,7 +3,8 @@
 Phases (each restartable; kill the process at any point and run it again):
 
 1. **list**: the adapter lists records (sorted, deterministic) in the main process.
-2. **read**: records are processed in fixed units of ``UNIT_SIZE`` records by the executor;
+2. **read**: records are processed in units of about ``UNIT_SIZE`` records by the executor
+   (the records of one source file stay in one unit: :func:`cut_units`);
    each finished unit is committed to ``<root>/stores/.<key>.work/units/`` (arrays compressed
    with Blosc-LZ4, then a JSON file with the rows and quarantine entries, written last and
    atomically). On restart, committed units are skipped. A different fingerprint (options,
@@ -250,6 +251,29 @@ def _process_unit(
     # the unit's commit, written last (a retried unit rewrites the same files with the same bytes)
     ud.join(f"{unit:06d}.json").write_bytes(json.dumps(commit, sort_keys=True).encode())
     return unit, len(rows), len(quarantine)
+
+
+#: how refs are cut into units (recorded in the work folder's state: a work folder cut by
+#: another rule is started afresh, never resumed with misaligned units)
+UNIT_RULE = "whole-source"
+
+
+def cut_units(refs: list[RecordRef], unit_size: int) -> list[list[RecordRef]]:
+    """Consecutive units of about ``unit_size`` refs that never split the refs of one source
+    file (the windows of one EEG recording, the slice windows of one CT): the worker that
+    reads a recording makes all of its samples, so no recording is decoded and standardised
+    twice. A unit closes at the first source boundary once it holds ``unit_size`` refs."""
+    units: list[list[RecordRef]] = []
+    cur: list[RecordRef] = []
+    for i, ref in enumerate(refs):
+        cur.append(ref)
+        nxt = refs[i + 1] if i + 1 < len(refs) else None
+        if len(cur) >= unit_size and (nxt is None or nxt.source_path != ref.source_path):
+            units.append(cur)
+            cur = []
+    if cur:
+        units.append(cur)
+    return units
 
 
 def _sample_row(s: Sample) -> dict[str, Any]:
@@ -657,14 +681,21 @@ def _prepare_unlocked(
                     state = json.loads(state_file.read_text())
                 except (OSError, ValueError, ClimbError):
                     state = {}
-                if state.get("fingerprint") != fp or state.get("unit_size") != unit_size:
+                if (
+                    state.get("fingerprint") != fp
+                    or state.get("unit_size") != unit_size
+                    or state.get("unit_rule") != UNIT_RULE
+                ):
                     work.rm()
             unit_dir.mkdirs()
             if not state_file.exists():
                 state_file.write_text(
-                    json.dumps({"fingerprint": fp, "unit_size": unit_size, "key": key})
-                )
-            units = [refs[i : i + unit_size] for i in range(0, len(refs), unit_size)]
+                    json.dumps(
+                        {"fingerprint": fp, "unit_size": unit_size, "unit_rule": UNIT_RULE,
+                         "key": key}
+                    )
+                )  # fmt: skip
+            units = cut_units(refs, unit_size)
             done = _committed_units(unit_dir)
         pending = [u for u in range(len(units)) if u not in done]
         resumed = len(units) - len(pending)

@@ -282,3 +282,32 @@ def test_tuab_subject_in_train_and_eval_is_reported(tmp_path: Path) -> None:
     assert set(rows.loc[rows["session"] == "s002", "split"]) == {"test"}
     assert set(rows.loc[rows["session"] == "s001", "split"]) <= {"train", "val"}
     assert meta["splits"]["leakage_check"].startswith("failed: 1 patient")
+
+
+def test_units_keep_a_recordings_windows_together(tmp_path: Path) -> None:
+    """The windows of one EDF are read by one worker (one unit): no recording is decoded and
+    filtered twice. The store is the same for any unit size and worker count."""
+    import shutil
+
+    from climb.core.adapter import PrepareOptions
+    from climb.prepare.pipeline import cut_units
+
+    write_tuab_tree(tmp_path / "a" / "raw" / "tuab", subjects=4, seconds=24.0)
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    adapter = resolve_adapter("tuab", OFF)
+    raw = tmp_path / "a" / "raw" / "tuab"
+    refs = adapter.list_records(raw, PrepareOptions(splits=adapter.default_split_rule(raw)))
+    per_file = {r.source_path for r in refs}
+    assert len(refs) > len(per_file) > 1  # several windows per recording
+    units = cut_units(refs, 3)
+    assert [r for u in units for r in u] == refs
+    owner: dict[str, int] = {}
+    for i, u in enumerate(units):
+        assert len(u) >= 3 or i == len(units) - 1
+        for r in u:
+            assert owner.setdefault(r.source_path, i) == i  # one unit per recording
+    a = prepare("tuab", tmp_path / "a", adapter=resolve_adapter("tuab", OFF), unit_size=3)
+    b = prepare(
+        "tuab", tmp_path / "b", adapter=resolve_adapter("tuab", OFF), unit_size=64, workers=2
+    )
+    assert a.content_hash == b.content_hash and a.counts == b.counts
