@@ -323,3 +323,23 @@ def test_chunked_bootstrap_equals_one_pass(monkeypatch: pytest.MonkeyPatch) -> N
 def test_empty_input() -> None:
     res = compute_metrics("binary", np.zeros(0), np.zeros(0), classes=["n", "p"], n_boot=10)
     assert res and all(np.isnan(r.value) for r in res)
+
+
+def test_no_interval_from_a_minority_of_defined_replicates() -> None:
+    """Three classes with one sample each: a replicate draws all three about 1/4 of the time, so
+    the macro AUROC's replicates are mostly undefined and it gets no interval (before, a
+    percentile interval of those few could even exclude the point estimate); a single rare class
+    (defined in ~63 % of replicates) keeps its interval."""
+    rng = np.random.default_rng(3)
+    y = np.zeros(60, int)
+    y[[5, 17, 40]] = [1, 2, 3]
+    p = rng.dirichlet(np.ones(4), 60)
+    res = compute_metrics("multiclass", y, p, classes=["a", "b", "c", "d"], n_boot=400)
+    macro = _get(res, "auroc")
+    assert np.isfinite(macro.value)
+    assert macro.n_boot_ok < 200
+    assert np.isnan(macro.ci_low) and np.isnan(macro.ci_high)
+    assert f"({macro.n_boot_ok} of 400; at least 50% needed)" in macro.note
+    one = _get(res, "auroc", "b")
+    assert 200 <= one.n_boot_ok < 400
+    assert one.ci_low <= one.value <= one.ci_high

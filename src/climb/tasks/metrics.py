@@ -31,7 +31,9 @@ multiclass / multilabel):
 A metric that is undefined on the data (a class without positives, a single-class ``y_true``, a
 constant target) is NaN with a note saying why; a macro average runs over the classes where the
 metric is defined and says which were left out. Bootstrap replicates in which a metric is
-undefined are skipped and counted (``n_boot_ok`` = replicates used).
+undefined are skipped and counted (``n_boot_ok`` = replicates used); when fewer than half of
+them are defined there is no interval (NaN bounds and a note), since the few that drew every
+class are not a sample of the test set's variability.
 """
 
 from __future__ import annotations
@@ -422,6 +424,10 @@ def compute_metrics(
     return out
 
 
+#: the share of bootstrap replicates in which a metric must be defined for an interval
+MIN_DEFINED_FRACTION = 0.5
+
+
 def _summarise(metric: str, class_name: str | None, st: _Stat, ci: float) -> MetricResult:
     value = float(st.values[0])
     if st.reason or not np.isfinite(value):
@@ -443,13 +449,18 @@ def _summarise(metric: str, class_name: str | None, st: _Stat, ci: float) -> Met
         notes.append(
             f"bootstrap: {len(boot) - len(ok)} of {len(boot)} replicates undefined and skipped"
         )
-    if len(ok) >= 2:
+    if len(ok) >= max(2, MIN_DEFINED_FRACTION * len(boot)):
         alpha = (1 - ci) / 2
         low, high = np.quantile(ok, [alpha, 1 - alpha])
     else:
+        # an interval from a few replicates (those that happened to draw every class) is
+        # conditional on a rare resample: it can even miss the point estimate
         low = high = float("nan")
         if len(boot):
-            notes.append("too few defined bootstrap replicates for an interval")
+            notes.append(
+                f"too few defined bootstrap replicates for an interval ({len(ok)} of "
+                f"{len(boot)}; at least {MIN_DEFINED_FRACTION:.0%} needed)"
+            )
     return MetricResult(
         metric, value, float(low), float(high), st.n, len(ok), class_name, _join(*notes)
     )
