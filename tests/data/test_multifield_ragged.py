@@ -227,3 +227,70 @@ def test_loader_serves_ragged_batches_with_epoch(store: tuple[Path, dict[str, ob
     e1 = [b["index"] for b in make_loader(ds, 4, seed=0, epoch=1)]
     assert all(torch.equal(x, y) for x, y in zip(e0, e0b, strict=True))
     assert sum(len(i) for i in e1) == len(ds)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "pad",
+        {"name": "pad", "max_length": 5},
+        {"name": "crop", "length": 9},
+        {"name": "clip", "frames": 6, "mode": "uniform"},
+        {"name": "clip", "frames": 8, "mode": "dense", "stride": 3},
+    ],
+)
+@pytest.mark.parametrize("train", [False, True])
+@pytest.mark.parametrize("direct", ["1", "0"])
+def test_planned_reads_equal_whole_sample_collation(
+    store: tuple[Path, dict[str, object]],
+    spec: object,
+    train: bool,
+    direct: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The dataset reads only the steps a policy's plan takes (through the direct blosc chunk
+    reader, or zarr with CLIMB_DIRECT_READ=0); the batch equals the policy applied to whole
+    samples, absent samples included."""
+    monkeypatch.setenv("CLIMB_DIRECT_READ", direct)
+    path, raw = store
+    seqs, has_seq = raw["seqs"], raw["has_seq"]
+    ds = StoreDataset(path, fields=["seq"], tasks="y", ragged={"seq": spec}, train=train, seed=7)
+    assert (ds._store().array("seq").direct is None) == (direct == "0")
+    pos = np.array([4, 0, 5, 3, 6, 0, 17, 23])  # 4: absent, 3: empty, 0 twice
+    b = ds.get_batch(pos, epoch=3)
+    whole = [
+        s if ok else s[:0]
+        for s, ok in zip([seqs[i] for i in pos], has_seq[pos], strict=True)  # type: ignore[index]
+    ]
+    ref = build_collate(spec)(whole, rows=pos, epoch=3, train=train, seed=7)
+    np.testing.assert_array_equal(b["inputs"]["seq"].numpy(), ref.values)
+    np.testing.assert_array_equal(b["masks"]["seq"].numpy(), ref.mask)
+    np.testing.assert_array_equal(b["lengths"]["seq"].numpy(), ref.lengths)
+    if ref.clip_index is not None:
+        np.testing.assert_array_equal(b["clip_index"]["seq"].numpy(), ref.clip_index)
+    # the absent sample has no steps, whatever the policy
+    rows_of_absent = [0] if ref.clip_index is None else np.flatnonzero(ref.clip_index == 0).tolist()
+    for r in rows_of_absent:
+        assert not b["masks"]["seq"][r].any() and not b["inputs"]["seq"][r].any()
+
+
+def test_a_policy_without_plan_gets_whole_samples(store: tuple[Path, dict[str, object]]) -> None:
+    path, raw = store
+    seen: list[int] = []
+
+    class Last:
+        name = "last"
+
+        def __call__(self, seqs, *, rows, epoch, train, seed):  # type: ignore[no-untyped-def]
+            from climb.data import Collated
+
+            seen.extend(len(s) for s in seqs)
+            v = np.stack([s[-1:] if len(s) else np.zeros((1, C), np.float32) for s in seqs])
+            n = np.array([min(len(s), 1) for s in seqs], dtype=np.int64)
+            return Collated(v, n, n[:, None] > 0)
+
+    ds = StoreDataset(path, fields=["seq"], tasks="y", ragged={"seq": Last()})
+    b = ds.get_batch([0, 6])
+    lengths = raw["lengths"]
+    assert seen == [int(lengths[0]), int(lengths[6])]  # type: ignore[index]
+    np.testing.assert_array_equal(b["inputs"]["seq"][1, 0].numpy(), raw["seqs"][6][-1])  # type: ignore[index]

@@ -21,7 +21,10 @@ field with ``StoreDataset(..., ragged={field: {"name": "pad"}})`` (a config's
     -> ``(N_clips, K, *inner)`` plus ``clip_index`` ``(N_clips,)``: the batch row each clip
     belongs to, so evaluation can average clip scores per sample.
 
-Every policy returns the values, ``lengths`` (valid steps per row) and a boolean ``mask``
+Each built-in policy first makes a :class:`Plan` from the samples' lengths alone (which step of
+which sample fills each place; ``-1`` = padding), so the dataset reads only those steps
+(:meth:`climb.store.ragged.RaggedArray.gather`: the chunks holding them, each once). Every
+policy returns the values, ``lengths`` (valid steps per row) and a boolean ``mask``
 ``(rows, steps)`` (True = real data; padding is zeros and False). Random choices are a hash of
 ``(seed, epoch, store row, draw)``: the same sample gets the same crop in the same epoch whatever
 the batch, the order, the worker or the thread, and a different one next epoch.
@@ -49,15 +52,60 @@ class Collated:
     clip_index: np.ndarray | None = None  # (rows,) batch row of each clip (dense clips only)
 
 
+@dataclass
+class Plan:
+    """Which steps of which samples a policy takes, decided from the samples' lengths alone,
+    so that the store reads only those steps (:meth:`climb.store.ragged.RaggedArray.gather`)."""
+
+    take: np.ndarray  # (rows_out, steps) int64: step of the row's sample; -1 = padding
+    owner: np.ndarray | None = None  # (rows_out,) batch row of each output row (dense clips)
+
+
 class Policy(Protocol):
     """``policy(seqs, rows=..., epoch=..., train=..., seed=...) -> Collated``; ``seqs[i]`` is
-    ``(T_i, *inner)``, ``rows[i]`` its store row (the key of its random draws)."""
+    ``(T_i, *inner)``, ``rows[i]`` its store row (the key of its random draws).
+
+    A policy that also has ``plan(lengths, rows=..., epoch=..., train=..., seed=...) -> Plan``
+    (all built-in ones; :class:`Planned` derives ``__call__`` from it) lets the dataset read
+    only the steps it takes; one without it is handed whole samples."""
 
     name: str
 
     def __call__(
         self, seqs: Sequence[np.ndarray], *, rows: np.ndarray, epoch: int, train: bool, seed: int
     ) -> Collated: ...
+
+
+def from_plan(values: np.ndarray, plan: Plan) -> Collated:
+    """The collated field of ``values`` ``(rows_out, steps, *inner)`` gathered for ``plan``."""
+    mask = plan.take >= 0
+    return Collated(values, mask.sum(axis=1).astype(np.int64), mask, plan.owner)
+
+
+class Planned:
+    """Base of the policies that decide from lengths alone (:class:`Plan`); ``__call__``
+    applies the plan to samples already in memory."""
+
+    name = ""
+
+    def plan(
+        self, lengths: np.ndarray, *, rows: np.ndarray, epoch: int, train: bool, seed: int
+    ) -> Plan:
+        raise NotImplementedError
+
+    def __call__(
+        self, seqs: Sequence[np.ndarray], *, rows: np.ndarray, epoch: int, train: bool, seed: int
+    ) -> Collated:
+        lengths = np.array([len(s) for s in seqs], dtype=np.int64)
+        plan = self.plan(lengths, rows=rows, epoch=epoch, train=train, seed=seed)
+        inner, dtype = _inner(seqs)
+        out = np.zeros((*plan.take.shape, *inner), dtype=dtype)
+        owner = np.arange(len(seqs)) if plan.owner is None else plan.owner
+        for i, (o, t) in enumerate(zip(owner.tolist(), plan.take, strict=True)):
+            ok = t >= 0
+            if ok.any():
+                out[i, ok] = seqs[o][t[ok]]
+        return from_plan(out, plan)
 
 
 COLLATES: Registry[Callable[..., Policy]] = Registry("ragged collate policy")
@@ -92,28 +140,14 @@ def _inner(seqs: Sequence[np.ndarray]) -> tuple[tuple[int, ...], np.dtype[Any]]:
     return tuple(seqs[0].shape[1:]), seqs[0].dtype
 
 
-def _gather(
-    seqs: Sequence[np.ndarray], starts: np.ndarray, steps: int, *, take: np.ndarray | None = None
-) -> Collated:
-    """Rows ``seqs[i][starts[i] : starts[i] + steps]`` (or the steps ``take[i]``), zero padded."""
-    inner, dtype = _inner(seqs)
-    n = len(seqs)
-    out = np.zeros((n, steps, *inner), dtype=dtype)
-    lengths = np.zeros(n, dtype=np.int64)
-    for i, s in enumerate(seqs):
-        if take is not None:
-            if len(s):
-                out[i] = s[take[i]]
-                lengths[i] = steps
-            continue
-        part = s[int(starts[i]) : int(starts[i]) + steps]
-        out[i, : len(part)] = part
-        lengths[i] = len(part)
-    mask = np.arange(steps)[None, :] < lengths[:, None]
-    return Collated(out, lengths, mask)
+def _window(starts: np.ndarray, lengths: np.ndarray, steps: int) -> np.ndarray:
+    """``take`` rows ``starts[i] + 0..steps-1``, ``-1`` past the end of each sample."""
+    take = np.asarray(starts, dtype=np.int64)[:, None] + np.arange(steps, dtype=np.int64)[None, :]
+    take[take >= np.asarray(lengths, dtype=np.int64)[:, None]] = -1
+    return take
 
 
-class Pad:
+class Pad(Planned):
     name = "pad"
 
     def __init__(self, max_length: int | None = None) -> None:
@@ -121,15 +155,15 @@ class Pad:
             raise ClimbError(f"pad: max_length must be >= 1, got {max_length}")
         self.max_length = None if max_length is None else int(max_length)
 
-    def __call__(
-        self, seqs: Sequence[np.ndarray], *, rows: np.ndarray, epoch: int, train: bool, seed: int
-    ) -> Collated:
-        longest = max((len(s) for s in seqs), default=0)
+    def plan(
+        self, lengths: np.ndarray, *, rows: np.ndarray, epoch: int, train: bool, seed: int
+    ) -> Plan:
+        longest = int(lengths.max()) if len(lengths) else 0
         steps = max(1, longest if self.max_length is None else min(longest, self.max_length))
-        return _gather(seqs, np.zeros(len(seqs), dtype=np.int64), steps)
+        return Plan(_window(np.zeros(len(lengths), dtype=np.int64), lengths, steps))
 
 
-class Crop:
+class Crop(Planned):
     name = "crop"
 
     def __init__(self, length: int) -> None:
@@ -137,20 +171,20 @@ class Crop:
             raise ClimbError(f"crop: length must be >= 1, got {length}")
         self.length = int(length)
 
-    def __call__(
-        self, seqs: Sequence[np.ndarray], *, rows: np.ndarray, epoch: int, train: bool, seed: int
-    ) -> Collated:
-        t = np.array([len(s) for s in seqs], dtype=np.int64)
+    def plan(
+        self, lengths: np.ndarray, *, rows: np.ndarray, epoch: int, train: bool, seed: int
+    ) -> Plan:
+        t = np.asarray(lengths, dtype=np.int64)
         room = np.maximum(t - self.length, 0)
         if train:
             starts = np.floor(uniform01(seed, epoch, rows) * (room + 1)).astype(np.int64)
             starts = np.minimum(starts, room)
         else:
             starts = room // 2
-        return _gather(seqs, starts, self.length)
+        return Plan(_window(starts, t, self.length))
 
 
-class Clip:
+class Clip(Planned):
     name = "clip"
     MODES = ("uniform", "dense")
 
@@ -188,38 +222,31 @@ class Clip:
             out.append(t - k)
         return out
 
-    def __call__(
-        self, seqs: Sequence[np.ndarray], *, rows: np.ndarray, epoch: int, train: bool, seed: int
-    ) -> Collated:
+    def plan(
+        self, lengths: np.ndarray, *, rows: np.ndarray, epoch: int, train: bool, seed: int
+    ) -> Plan:
         k = self.frames
+        t = np.asarray(lengths, dtype=np.int64)
         if self.mode == "uniform":
-            t = np.array([len(s) for s in seqs], dtype=np.float64)
             seg = np.arange(k, dtype=np.float64)
             if train:
                 u = np.stack([uniform01(seed, epoch, rows, j) for j in range(k)], axis=1)
             else:
-                u = np.full((len(seqs), k), 0.5)
-            pos = np.floor((seg[None, :] + u) * t[:, None] / k).astype(np.int64)
-            pos = np.minimum(pos, np.maximum(t[:, None].astype(np.int64) - 1, 0))
-            return _gather(seqs, np.zeros(len(seqs), dtype=np.int64), k, take=pos)
-        parts: list[np.ndarray] = []
+                u = np.full((len(t), k), 0.5)
+            u = u.reshape(len(t), k)
+            pos = np.floor((seg[None, :] + u) * t[:, None].astype(np.float64) / k).astype(np.int64)
+            pos = np.minimum(pos, np.maximum(t[:, None] - 1, 0))
+            pos[t == 0] = -1  # an empty sample: all padding
+            return Plan(pos)
         starts: list[int] = []
         owner: list[int] = []
-        for i, s in enumerate(seqs):
-            for st in self.starts(len(s)):
-                parts.append(s)
+        for i, n in enumerate(t.tolist()):
+            for st in self.starts(n):
                 starts.append(st)
                 owner.append(i)
-        c = _gather(parts, np.asarray(starts, dtype=np.int64), k)
-        if not parts:  # an empty batch
-            inner, dtype = _inner(seqs)
-            c = Collated(
-                np.zeros((0, k, *inner), dtype=dtype),
-                np.zeros(0, dtype=np.int64),
-                np.zeros((0, k), dtype=bool),
-            )
-        c.clip_index = np.asarray(owner, dtype=np.int64)
-        return c
+        own = np.asarray(owner, dtype=np.int64)
+        take = _window(np.asarray(starts, dtype=np.int64), t[own], k).reshape(len(own), k)
+        return Plan(take, own)
 
 
 COLLATES.register("pad", Pad)

@@ -42,6 +42,7 @@ from torch.utils.data import Dataset
 from climb.core.errors import ClimbError
 from climb.core.schema import SAMPLE_LABEL_KINDS
 from climb.data._source import open_store
+from climb.data.collate import Collated, from_plan
 
 Transform = Callable[[torch.Tensor], torch.Tensor]
 #: samples.parquet column prefix: ``present__<field>`` (bool) marks samples that have the field
@@ -501,6 +502,28 @@ class StoreDataset(Dataset[dict[str, Any]]):
         r = self._store().array(field)
         return list(r.read(self.array_index[np.asarray(positions, dtype=np.int64)].tolist()))
 
+    def collate_ragged(
+        self, field: str, positions: np.ndarray, present: np.ndarray, *, epoch: int
+    ) -> Collated:
+        """Ragged ``field`` of ``positions`` made dense by its policy. A policy with a
+        ``plan`` (every built-in one) reads only the steps it takes (a 16-frame clip of a
+        video reads the chunks of those frames, not the video); others get whole samples.
+        Absent samples (``present`` False) have no steps (zeros, mask False)."""
+        policy = self.collates[field]
+        rows = self.array_index[positions]
+        plan = getattr(policy, "plan", None)
+        if plan is None:
+            seqs = self.read_ragged(field, positions)
+            if not present.all():
+                seqs = [s if ok else s[:0] for s, ok in zip(seqs, present, strict=True)]
+            return policy(seqs, rows=rows, epoch=epoch, train=self.train, seed=self.seed)
+        r = self._store().array(field)
+        lengths = r.lengths[rows]
+        lengths = np.where(present, lengths, 0)
+        pl = plan(lengths, rows=rows, epoch=epoch, train=self.train, seed=self.seed)
+        samples = rows if pl.owner is None else rows[pl.owner]
+        return from_plan(r.gather(samples, pl.take), pl)
+
     def _field_transform(self, field: str) -> Transform | None:
         t = self.transforms
         if t is None:
@@ -581,13 +604,7 @@ class StoreDataset(Dataset[dict[str, Any]]):
             pr = np.ones(len(p), dtype=bool) if pres is None else pres[p]
             present[f] = torch.from_numpy(pr)
             if f in self.collates:
-                seqs = self.read_ragged(f, p)
-                if not pr.all():  # absent: no steps (zeros, mask False), whatever is stored
-                    seqs = [s if ok else s[:0] for s, ok in zip(seqs, pr, strict=True)]
-                c = self.collates[f](
-                    seqs, rows=self.array_index[p], epoch=int(epoch), train=self.train,
-                    seed=self.seed,
-                )  # fmt: skip
+                c = self.collate_ragged(f, p, pr, epoch=int(epoch))
                 x = self._as_tensor(f, c.values)
                 masks[f] = torch.from_numpy(c.mask)
                 lengths[f] = torch.from_numpy(c.lengths)

@@ -79,10 +79,14 @@ def ct_window(
     bounds = [(float(lo), 1.0 / float(wd)) for lo, wd in wins]
 
     def fn(x: torch.Tensor) -> torch.Tensor:
-        if len(bounds) == 1:  # one float copy, then in place
+        if len(bounds) == 1:  # one new float tensor (x - lo), then in place
             lo, inv = bounds[0]
-            y = x.to(torch.float32, copy=True).unsqueeze(channel_axis)
-            return y.sub_(lo).mul_(inv).clamp_(0, 1)
+            if x.dtype not in (torch.float32, torch.int16, torch.int32, torch.uint8):
+                x = x.to(torch.float32)
+            y = torch.sub(x.unsqueeze(channel_axis), lo)
+            if y.dtype != torch.float32:
+                y = y.to(torch.float32)
+            return y.mul_(inv).clamp_(0, 1)
         xf = x.to(torch.float32)
         return torch.stack([(xf - lo).mul_(inv) for lo, inv in bounds], dim=channel_axis).clamp_(
             0, 1

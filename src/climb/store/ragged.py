@@ -155,38 +155,71 @@ def write_ragged(root: str | Path, spec: RaggedFieldSpec, arrays: Sequence[np.nd
 
 class RaggedArray:
     """Read access to one ragged field: ``len(r)``, ``r[i]`` (one sample), ``r.read(indices)``
-    (a list, reading each needed value range once), ``r.lengths``."""
+    (a list, reading each needed value range once), ``r.gather(samples, take)`` (chosen steps
+    of chosen samples, reading only the value chunks they fall in), ``r.lengths``."""
 
-    def __init__(self, values: Any, offsets: np.ndarray, name: str = "") -> None:
+    def __init__(
+        self, values: Any, offsets: np.ndarray, name: str = "", direct: Any = None
+    ) -> None:
         self.values = values
         self.offsets = np.asarray(offsets, dtype=np.int64)
         self.name = name
+        #: a :class:`climb.store.compressed.CompressedChunks` of the values (local blosc
+        #: arrays), or ``None``: read through zarr
+        self.direct = direct
 
     @classmethod
     def open(
-        cls, root: str, name: str, storage_options: dict[str, Any] | None = None
+        cls,
+        root: str,
+        name: str,
+        storage_options: dict[str, Any] | None = None,
+        *,
+        verifier: Any = None,
+        verify: bool = False,
     ) -> RaggedArray:
+        """Open ``root``'s ragged field ``name``. ``verifier`` (a local store's file manifest,
+        :class:`climb.store.integrity.Verifier`): a listed chunk that is gone is an error, and
+        with ``verify`` each file's sha256 is checked the first time it is read."""
         import zarr
 
         def _open(url: str) -> Any:
             if "://" in url and not url.startswith("file://"):
                 return zarr.open_array(url, mode="r", storage_options=storage_options or None)
+            if verifier is not None:
+                from climb.store.integrity import checked_zarr_store
+
+                rel = f"arrays/{Path(url).name}"
+                if verify:
+                    verifier.check_file(f"{rel}/zarr.json")
+                return zarr.open_array(
+                    checked_zarr_store(Path(url), rel, verifier, verify), mode="r"
+                )
             return zarr.open_array(url, mode="r")
 
         sep = "/" if "://" in root else None
+        direct = None
         if sep:
             vurl = f"{root.rstrip('/')}/arrays/{name}.values.zarr"
             ourl = f"{root.rstrip('/')}/arrays/{name}.offsets.zarr"
         else:
             vurl, ourl = (str(p) for p in _paths(Path(root), name))
-        return cls(_open(vurl), np.asarray(_open(ourl)[:]), name)
+            from climb.store.compressed import CompressedChunks
+
+            direct = CompressedChunks.open(vurl)
+            if direct is not None and verifier is not None:
+                direct.verifier, direct.verify = verifier, verify
+                direct.rel_prefix = f"arrays/{Path(vurl).name}"
+        return cls(_open(vurl), np.asarray(_open(ourl)[:]), name, direct)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
     @property
     def lengths(self) -> np.ndarray:
-        return np.diff(self.offsets)
+        if getattr(self, "_lengths", None) is None:
+            self._lengths = np.diff(self.offsets)
+        return self._lengths
 
     def __getitem__(self, i: int) -> np.ndarray:
         n = len(self)
@@ -219,6 +252,55 @@ class RaggedArray:
             if i is not None:
                 run = [i]
         return [got[i] for i in idx]
+
+    def gather(self, samples: Sequence[int] | np.ndarray, take: np.ndarray) -> np.ndarray:
+        """Steps ``take[i, j]`` of sample ``samples[i]`` as ``(len(samples), steps, *inner)``;
+        a negative ``take`` is padding (zeros). Only the value chunks holding the chosen steps
+        are read, each once (a crop or clip of a long video reads a few chunks, not the video).
+        """
+        samples = np.asarray(samples, dtype=np.int64).reshape(-1)
+        take = np.asarray(take, dtype=np.int64)
+        n = len(self)
+        if samples.size and (samples.min() < 0 or samples.max() >= n):
+            raise IndexError(f"sample out of range for {n} samples")
+        if take.ndim != 2 or take.shape[0] != samples.size:
+            raise ValueError(f"take must be (len(samples), steps), got {take.shape}")
+        lengths = (self.offsets[samples + 1] - self.offsets[samples])[:, None]
+        if np.any(take >= lengths):
+            raise IndexError(f"a step past the end of its sample in ragged field {self.name!r}")
+        inner = tuple(self.values.shape[1:])
+        valid = take >= 0
+        if valid.all():  # no padding: every place is written below
+            out = np.empty((*take.shape, *inner), dtype=self.values.dtype)
+        else:
+            out = np.zeros((*take.shape, *inner), dtype=self.values.dtype)
+        if not valid.any():
+            return out
+        rows = (self.offsets[samples][:, None] + take)[valid]
+        flat = out.reshape(-1, *inner)
+        where = np.flatnonzero(valid.reshape(-1))
+        if self.direct is not None:
+            self.direct.read_into(rows, flat, dst=where)
+            return out
+        # through zarr: one read per run of consecutive chunks holding a chosen step
+        c = int(self.values.chunks[0])
+        order = np.argsort(rows, kind="stable")
+        srt = rows[order]
+        chunks = srt // c
+        uniq = np.unique(chunks)
+        total = int(self.values.shape[0])
+        runs: list[list[int]] = []
+        for k in uniq.tolist():
+            if runs and runs[-1][1] == k - 1:
+                runs[-1][1] = k
+            else:
+                runs.append([k, k])
+        for k0, k1 in runs:
+            lo, hi = k0 * c, min((k1 + 1) * c, total)
+            a, b = np.searchsorted(srt, [lo, hi])
+            block = np.asarray(self.values[lo:hi])
+            flat[where[order[a:b]]] = block[srt[a:b] - lo]
+        return out
 
 
 def ragged_digest(root: str | Path, name: str, version: int | None = None) -> str:

@@ -531,7 +531,9 @@ class Store:
         if field not in self._arrays and self.is_ragged(field):
             from climb.store.ragged import RaggedArray
 
-            self._arrays[field] = RaggedArray.open(self.url, field, self.storage_options)
+            self._arrays[field] = RaggedArray.open(
+                self.url, field, self.storage_options, verifier=self.verifier, verify=self.verify
+            )
         if field not in self._arrays:
             import zarr
 
