@@ -140,3 +140,38 @@ def test_store_manifest_checks_ragged_chunks(tmp_path: Path) -> None:
         r2.gather([sample], np.array([[step]]))
     with pytest.raises(ClimbError, match="missing"):  # and on opening
         open_store(path)
+
+
+def test_dense_compressed_field_reads_without_zarr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dense blosc field (the imaging adapters' codec) reads through CompressedChunks: the
+    same rows as zarr, a chunk shared by consecutive reads decoded once, flips caught."""
+    from climb.data import StoreDataset
+
+    path = tmp_path / "mf"
+    raw = write_mf_store(path)
+    img = raw["img"]
+    st = open_store(path)
+    comp = st.compressed_reader("img")
+    assert isinstance(comp, CompressedChunks) and st.compressed_reader("ecg") is None
+    decoded: list[int] = []
+    real = comp._decode
+    comp._decode = lambda k, buf: (decoded.append(k), real(k, buf))[1]  # type: ignore[method-assign]
+    np.testing.assert_array_equal(comp.read([9, 1, 2, 9]), img[[9, 1, 2, 9]])  # type: ignore[index]
+    np.testing.assert_array_equal(comp.read([10, 3]), img[[10, 3]])  # type: ignore[index]
+    assert decoded == [0, 1]  # chunks of 8 rows: 0 and 1 once each, then from the cache
+    pos = np.arange(0, 24, 5)
+    got = StoreDataset(path, fields=["img"], tasks="y").get_batch(pos)["inputs"]["img"]
+    monkeypatch.setenv("CLIMB_DIRECT_READ", "0")
+    assert open_store(path).compressed_reader("img") is None
+    ref = StoreDataset(path, fields=["img"], tasks="y").get_batch(pos)["inputs"]["img"]
+    assert got.dtype == ref.dtype and bool((got == ref).all())
+    monkeypatch.delenv("CLIMB_DIRECT_READ")
+    chunk = comp.chunk_file(1)
+    b = bytearray(chunk.read_bytes())
+    b[20] ^= 0x01
+    chunk.write_bytes(bytes(b))
+    monkeypatch.setenv("CLIMB_VERIFY_STORE", "1")  # what 'climb train --verify' sets
+    with pytest.raises(ClimbError, match="does not match its recorded sha256"):
+        StoreDataset(path, fields=["img"], tasks="y").get_batch([9])

@@ -454,6 +454,13 @@ class StoreDataset(Dataset[dict[str, Any]]):
             out = new_out((len(rows), *direct.row_shape), direct.dtype)
             direct.read_into(rows, out)
             return out
+        comp = st.compressed_reader(field)
+        if comp is not None:  # local blosc chunks (images): decoded without zarr, each once
+            idx = self.array_index[positions]
+            rows = idx if keep_order else np.sort(idx, kind="stable")
+            out = new_out((len(rows), *comp.row_shape), comp.dtype)
+            comp.read_into(rows, out)
+            return out
         arr = st.array(field)
         idx = self.array_index[positions]
         c = self.chunk_len[field]

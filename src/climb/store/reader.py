@@ -589,6 +589,27 @@ class Store:
             self._direct[field] = reader
         return self._direct[field]
 
+    def compressed_reader(self, field: str) -> Any:
+        """The :class:`climb.store.compressed.CompressedChunks` reader of a dense field stored
+        blosc-compressed on a local disk (images), or ``None`` (remote store, ragged field,
+        another codec, ``CLIMB_DIRECT_READ=0``): then read through :meth:`array` / zarr."""
+        key = f"{field}\0blosc"
+        if key not in self._direct:
+            reader = None
+            if not self.is_remote and field in self.meta["fields"] and not self.is_ragged(field):
+                from climb.store.compressed import CompressedChunks
+
+                reader = CompressedChunks.open(self._join("arrays", f"{field}.zarr"))
+                if reader is not None and self.verifier is not None:
+                    rel = f"arrays/{field}.zarr"
+                    if self.verify:
+                        self.verifier.check_file(f"{rel}/zarr.json")
+                    reader.verifier, reader.verify, reader.rel_prefix = (
+                        self.verifier, self.verify, rel
+                    )  # fmt: skip
+            self._direct[key] = reader  # type: ignore[assignment]
+        return self._direct[key]
+
     def read(self, field: str, indices: Any) -> np.ndarray:
         """Rows ``indices`` of ``field`` as one array, in the order given (for a ragged field:
         a list of per-sample arrays).
