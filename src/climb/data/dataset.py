@@ -545,9 +545,13 @@ class StoreDataset(Dataset[dict[str, Any]]):
 
     def _as_tensor(self, field: str, a: np.ndarray) -> torch.Tensor:
         x = torch.from_numpy(a)
-        if field not in self.raw_specs and x.dtype in (
-            torch.float64, torch.float16, torch.int16, torch.int32
-        ):  # fmt: skip
+        if field in self.raw_specs:
+            return x
+        if x.dtype in (torch.int16, torch.int32) and getattr(
+            self._field_transform(field), "climb_takes_integers", False
+        ):  # its transform makes the float tensor itself (ct_window): one pass less
+            return x
+        if x.dtype in (torch.float64, torch.float16, torch.int16, torch.int32):
             x = x.float()
         return x
 

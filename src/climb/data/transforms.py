@@ -4,6 +4,8 @@ Each transform maps a (B, *shape) float tensor to a tensor. They are determinist
 the same batch always gives the same input, which keeps resumed runs exact. They are marked
 ``climb_thread_safe`` (:func:`thread_safe`): a prefetching loader may run them in its background
 thread; unmarked callables (random augmentation, user functions) run in the consuming thread.
+A transform marked ``climb_takes_integers`` (``ct_window``) is handed int16/int32 fields as
+stored and makes the float tensor itself (one pass over the batch less); others get float32.
 """
 
 from __future__ import annotations
@@ -131,4 +133,6 @@ def build_transforms(specs: Sequence[Mapping[str, Any]] | None) -> Transform | N
 
     if all(getattr(f, "climb_thread_safe", False) for f in fns):
         thread_safe(composed)
+    if fns and getattr(fns[0], "climb_takes_integers", False):
+        composed.climb_takes_integers = True  # type: ignore[attr-defined]
     return composed

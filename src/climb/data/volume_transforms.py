@@ -79,13 +79,12 @@ def ct_window(
     bounds = [(float(lo), 1.0 / float(wd)) for lo, wd in wins]
 
     def fn(x: torch.Tensor) -> torch.Tensor:
-        if len(bounds) == 1:  # one new float tensor (x - lo), then in place
+        if len(bounds) == 1:  # one new float tensor, then in place
             lo, inv = bounds[0]
-            if x.dtype not in (torch.float32, torch.int16, torch.int32, torch.uint8):
-                x = x.to(torch.float32)
-            y = torch.sub(x.unsqueeze(channel_axis), lo)
-            if y.dtype != torch.float32:
-                y = y.to(torch.float32)
+            if x.dtype == torch.float32:
+                y = torch.sub(x.unsqueeze(channel_axis), lo)
+            else:  # int16 HU as stored: the conversion is the new tensor
+                y = x.unsqueeze(channel_axis).to(torch.float32).sub_(lo)
             return y.mul_(inv).clamp_(0, 1)
         xf = x.to(torch.float32)
         return torch.stack([(xf - lo).mul_(inv) for lo, inv in bounds], dim=channel_axis).clamp_(
@@ -93,6 +92,7 @@ def ct_window(
         )
 
     fn.climb_thread_safe = True  # type: ignore[attr-defined]
+    fn.climb_takes_integers = True  # type: ignore[attr-defined]  # int16 HU in, float out
     return fn
 
 

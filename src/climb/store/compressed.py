@@ -18,7 +18,6 @@ values) and, with ``verify``, each chunk's sha256 is checked the first time it i
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections import OrderedDict
@@ -28,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from climb.core.errors import ClimbError
-from climb.store.reader import _V3_DTYPES, ChunkRows
+from climb.store.reader import ChunkRows, regular_v3
 
 DIRECT_ENV = "CLIMB_DIRECT_READ"
 
@@ -81,27 +80,10 @@ class CompressedChunks:
         if os.environ.get(DIRECT_ENV, "1") == "0":
             return None
         path = Path(path)
-        try:
-            meta = json.loads((path / "zarr.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        layout = regular_v3(path)
+        if layout is None:
             return None
-        if meta.get("zarr_format") != 3 or meta.get("node_type") != "array":
-            return None
-        if meta.get("storage_transformers"):
-            return None
-        shape = tuple(int(s) for s in meta.get("shape", ()))
-        grid = meta.get("chunk_grid") or {}
-        if grid.get("name") != "regular" or len(shape) < 1:
-            return None
-        chunk_shape = tuple(
-            int(s) for s in (grid.get("configuration") or {}).get("chunk_shape", ())
-        )
-        if len(chunk_shape) != len(shape) or chunk_shape[1:] != shape[1:] or chunk_shape[0] < 1:
-            return None
-        dname = meta.get("data_type")
-        if not isinstance(dname, str) or dname not in _V3_DTYPES:
-            return None
-        dtype = np.dtype(_V3_DTYPES[dname])
+        meta, shape, chunk_rows, dtype, key = layout
         codecs = list(meta.get("codecs") or [])
         if len(codecs) != 2 or codecs[0].get("name") != "bytes" or codecs[1].get("name") != "blosc":
             return None
@@ -110,11 +92,10 @@ class CompressedChunks:
             "<" if endian == "little" else ">"
         ) != dtype.newbyteorder("="):
             return None  # a foreign byte order: zarr converts it
-        key = ChunkRows._key_fn(meta.get("chunk_key_encoding") or {}, len(shape))
         fill = ChunkRows._fill(meta.get("fill_value"), dtype)
-        if key is None or fill is None:
+        if fill is None:
             return None
-        return cls(path, shape=shape, chunk_rows=chunk_shape[0], dtype=dtype, fill=fill, key=key)
+        return cls(path, shape=shape, chunk_rows=chunk_rows, dtype=dtype, fill=fill, key=key)
 
     # ----------------------------------------------------------------- reading
     def chunk_file(self, k: int) -> Path:

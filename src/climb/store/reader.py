@@ -33,6 +33,37 @@ def _is_url(path: str) -> bool:
     return "://" in path and not path.startswith("file://")
 
 
+def regular_v3(
+    path: Path,
+) -> tuple[dict[str, Any], tuple[int, ...], int, np.dtype[Any], Any] | None:
+    """``(zarr.json, shape, chunk_rows, dtype, chunk key function)`` of a zarr v3 array at
+    ``path`` on a regular grid that splits axis 0 only, with a plain dtype and a standard chunk
+    key encoding; ``None`` for anything else (v2, damaged metadata, sharding or storage
+    transformers, extension dtypes): those are read through zarr."""
+    try:
+        meta = json.loads((path / "zarr.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # no v3 metadata (a v2 array, or damaged): zarr decides
+    if meta.get("zarr_format") != 3 or meta.get("node_type") != "array":
+        return None
+    if meta.get("storage_transformers"):
+        return None
+    shape = tuple(int(s) for s in meta.get("shape", ()))
+    grid = meta.get("chunk_grid") or {}
+    if grid.get("name") != "regular" or len(shape) < 1:
+        return None
+    chunk_shape = tuple(int(s) for s in (grid.get("configuration") or {}).get("chunk_shape") or ())
+    if len(chunk_shape) != len(shape) or chunk_shape[1:] != shape[1:] or chunk_shape[0] < 1:
+        return None
+    dname = meta.get("data_type")
+    if not isinstance(dname, str) or dname not in _V3_DTYPES:
+        return None
+    key = ChunkRows._key_fn(meta.get("chunk_key_encoding") or {}, len(shape))
+    if key is None:
+        return None
+    return meta, shape, chunk_shape[0], np.dtype(_V3_DTYPES[dname]), key
+
+
 class ChunkRows:
     """Rows of a local, uncompressed zarr v3 array read straight from its chunk files.
 
@@ -107,29 +138,10 @@ class ChunkRows:
     def open(cls, path: str | Path) -> ChunkRows | None:
         """A reader for the array at ``path``, or ``None`` when it must go through zarr."""
         path = Path(path)
-        try:
-            meta = json.loads((path / "zarr.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None  # no v3 metadata (a v2 array, or damaged): zarr decides
-        if meta.get("zarr_format") != 3 or meta.get("node_type") != "array":
+        layout = regular_v3(path)
+        if layout is None:
             return None
-        if meta.get("storage_transformers"):
-            return None
-        shape = tuple(int(s) for s in meta.get("shape", ()))
-        grid = meta.get("chunk_grid") or {}
-        if grid.get("name") != "regular" or len(shape) < 1:
-            return None
-        cfg_grid = grid.get("configuration") or {}
-        chunk_shape = tuple(int(s) for s in cfg_grid.get("chunk_shape") or ())
-        if len(chunk_shape) != len(shape) or chunk_shape[1:] != shape[1:] or chunk_shape[0] < 1:
-            return None
-        dname = meta.get("data_type")
-        if not isinstance(dname, str) or dname not in _V3_DTYPES:
-            return None
-        dtype = np.dtype(_V3_DTYPES[dname])
-        key = cls._key_fn(meta.get("chunk_key_encoding") or {}, len(shape))
-        if key is None:
-            return None
+        meta, shape, chunk_rows, dtype, key = layout
         codecs = list(meta.get("codecs") or [])
         scale: Any = None
         offset: Any = 0
@@ -159,7 +171,7 @@ class ChunkRows:
         return cls(
             path,
             shape=shape,
-            chunk_rows=chunk_shape[0],
+            chunk_rows=chunk_rows,
             dtype=dtype,
             disk_dtype=disk,
             fill=fill,
