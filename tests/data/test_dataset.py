@@ -107,3 +107,13 @@ def test_loader_with_workers_covers_split(synth_store: Path) -> None:
         assert b["inputs"]["ecg"].shape[1:] == (3, 500)
         seen += b["index"].tolist()
     assert sorted(seen) == list(range(len(ds)))
+
+
+def test_to_float_scales_without_touching_its_input() -> None:
+    f = build_transforms([{"name": "to_float", "scale": 1 / 255}])
+    assert f is not None
+    u8 = torch.arange(256, dtype=torch.uint8).view(1, 1, 16, 16)
+    assert torch.equal(f(u8), u8.float() * (1 / 255)) and f(u8).dtype == torch.float32
+    x = torch.rand(2, 3)
+    x0 = x.clone()
+    assert torch.equal(f(x), x0 * (1 / 255)) and torch.equal(x, x0)  # float input: a new tensor

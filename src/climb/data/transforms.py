@@ -73,7 +73,9 @@ def to_float(scale: float = 1.0) -> Transform:
     """uint8 images and the like to float, times ``scale`` (e.g. 1/255)."""
 
     def fn(x: torch.Tensor) -> torch.Tensor:
-        return x.float() * scale
+        if x.dtype == torch.float32:  # .float() would be x itself: never scale the input
+            return x * scale
+        return x.float().mul_(scale)  # one new tensor (the conversion), scaled in place
 
     return thread_safe(fn)
 
