@@ -161,6 +161,8 @@ def test_dense_compressed_field_reads_without_zarr(
     np.testing.assert_array_equal(comp.read([9, 1, 2, 9]), img[[9, 1, 2, 9]])  # type: ignore[index]
     np.testing.assert_array_equal(comp.read([10, 3]), img[[10, 3]])  # type: ignore[index]
     assert decoded == [0, 1]  # chunks of 8 rows: 0 and 1 once each, then from the cache
+    np.testing.assert_array_equal(st.read("img", [-1, 4, 4]), img[[-1, 4, 4]])  # type: ignore[index]
+    assert decoded == [0, 1, 2]  # Store.read goes through the same reader
     pos = np.arange(0, 24, 5)
     got = StoreDataset(path, fields=["img"], tasks="y").get_batch(pos)["inputs"]["img"]
     monkeypatch.setenv("CLIMB_DIRECT_READ", "0")

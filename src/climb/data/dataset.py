@@ -135,8 +135,9 @@ class StoreDataset(Dataset[dict[str, Any]]):
             climb.data.loader).
         rows: restrict further to these positions of the split (e.g. a few-shot subset).
         cache_chunks: keep the chunks decoded by the previous read (saves re-decoding the
-            chunk shared by two consecutive block-shuffled batches; fields read straight from
-            uncompressed chunk files need no cache).
+            chunk shared by two consecutive block-shuffled batches) for fields read through
+            zarr; fields read straight from local chunk files need none (uncompressed) or keep
+            their own per-thread cache of decoded chunks (blosc: climb.store.compressed).
         ragged: ``{field: policy}`` for ragged fields: ``"pad"``, ``{"name": "crop",
             "length": L}``, ``{"name": "clip", "frames": K, "mode": "uniform"|"dense",
             "stride": s}`` (climb.data.collate).

@@ -409,6 +409,9 @@ class WorkerIterator(Iterator[dict[str, Any]]):
             self.close()
             exc = None
             if payload is not None:
+                # the worker's own exception, pickled by our child process (_worker) and
+                # sent through this process's private pipe (conn.recv() unpickles every message
+                # of that pipe alike); nothing read from data files reaches it
                 with contextlib.suppress(Exception):
                     exc = pickle.loads(payload)
             if isinstance(exc, BaseException):

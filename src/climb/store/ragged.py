@@ -167,6 +167,7 @@ class RaggedArray:
         #: a :class:`climb.store.compressed.CompressedChunks` of the values (local blosc
         #: arrays), or ``None``: read through zarr
         self.direct = direct
+        self._lengths: np.ndarray | None = None
 
     @classmethod
     def open(
@@ -217,7 +218,7 @@ class RaggedArray:
 
     @property
     def lengths(self) -> np.ndarray:
-        if getattr(self, "_lengths", None) is None:
+        if self._lengths is None:
             self._lengths = np.diff(self.offsets)
         return self._lengths
 
@@ -230,7 +231,7 @@ class RaggedArray:
 
     def read(self, indices: Iterable[int]) -> list[np.ndarray]:
         """Samples ``indices`` in the order given; runs of consecutive samples are read with one
-        zarr read each."""
+        read each (the direct blosc reader where there is one, else zarr)."""
         idx = [int(i) for i in indices]
         if not idx:
             return []
@@ -246,7 +247,10 @@ class RaggedArray:
                 run.append(i)
                 continue
             lo, hi = int(self.offsets[run[0]]), int(self.offsets[run[-1] + 1])
-            block = np.asarray(self.values[lo:hi])
+            if self.direct is not None:
+                block = self.direct.read(np.arange(lo, hi))
+            else:
+                block = np.asarray(self.values[lo:hi])
             for j in run:
                 got[j] = block[int(self.offsets[j]) - lo : int(self.offsets[j + 1]) - lo]
             if i is not None:

@@ -415,6 +415,7 @@ class Store:
         self.storage_options = dict(storage_options or {})
         self._arrays: dict[str, Any] = {}
         self._direct: dict[str, ChunkRows | None] = {}
+        self._compressed: dict[str, Any] = {}
         self.meta = self._load_meta()
         from climb.store import integrity
 
@@ -593,45 +594,43 @@ class Store:
                 and os.environ.get(DIRECT_ENV, "1") != "0"
             )
             reader = ChunkRows.open(self._join("arrays", f"{field}.zarr")) if ok else None
-            if reader is not None and self.verifier is not None:
-                rel = f"arrays/{field}.zarr"
-                if self.verify:
-                    self.verifier.check_file(f"{rel}/zarr.json")
-                reader.verifier, reader.verify, reader.rel_prefix = self.verifier, self.verify, rel
-            self._direct[field] = reader
+            self._direct[field] = self._with_manifest(reader, f"arrays/{field}.zarr")
         return self._direct[field]
+
+    def _with_manifest(self, reader: Any, rel: str) -> Any:
+        """``reader`` (a direct chunk reader of the array ``rel``) set to check this store's
+        file manifest: a listed chunk that is gone is an error, and with ``verify`` each file's
+        sha256 is checked on its first read."""
+        if reader is not None and self.verifier is not None:
+            if self.verify:
+                self.verifier.check_file(f"{rel}/zarr.json")
+            reader.verifier, reader.verify, reader.rel_prefix = self.verifier, self.verify, rel
+        return reader
 
     def compressed_reader(self, field: str) -> Any:
         """The :class:`climb.store.compressed.CompressedChunks` reader of a dense field stored
         blosc-compressed on a local disk (images), or ``None`` (remote store, ragged field,
         another codec, ``CLIMB_DIRECT_READ=0``): then read through :meth:`array` / zarr."""
-        key = f"{field}\0blosc"
-        if key not in self._direct:
+        if field not in self._compressed:
             reader = None
             if not self.is_remote and field in self.meta["fields"] and not self.is_ragged(field):
                 from climb.store.compressed import CompressedChunks
 
                 reader = CompressedChunks.open(self._join("arrays", f"{field}.zarr"))
-                if reader is not None and self.verifier is not None:
-                    rel = f"arrays/{field}.zarr"
-                    if self.verify:
-                        self.verifier.check_file(f"{rel}/zarr.json")
-                    reader.verifier, reader.verify, reader.rel_prefix = (
-                        self.verifier, self.verify, rel
-                    )  # fmt: skip
-            self._direct[key] = reader  # type: ignore[assignment]
-        return self._direct[key]
+            self._compressed[field] = self._with_manifest(reader, f"arrays/{field}.zarr")
+        return self._compressed[field]
 
     def read(self, field: str, indices: Any) -> np.ndarray:
         """Rows ``indices`` of ``field`` as one array, in the order given (for a ragged field:
         a list of per-sample arrays).
 
         Uncompressed local arrays are read row run by row run from the chunk files
-        (:class:`ChunkRows`). Otherwise indices are sorted and de-duplicated, each needed chunk
-        is read and decoded once (zarr orthogonal selection), then the rows are put back in the
-        requested order.
+        (:class:`ChunkRows`), blosc-compressed local ones chunk by chunk without zarr
+        (:class:`climb.store.compressed.CompressedChunks`). Otherwise indices are sorted and
+        de-duplicated, each needed chunk is read and decoded once (zarr orthogonal selection),
+        then the rows are put back in the requested order.
         """
-        direct = self.direct_reader(field)
+        direct = self.direct_reader(field) or self.compressed_reader(field)
         if direct is not None:
             idx = np.asarray(indices, dtype=np.int64).reshape(-1)
             n = direct.shape[0]
