@@ -27,9 +27,7 @@ from typing import Any
 import numpy as np
 
 from climb.core.errors import ClimbError
-from climb.store.reader import ChunkRows, regular_v3
-
-DIRECT_ENV = "CLIMB_DIRECT_READ"
+from climb.store.reader import DIRECT_ENV, ChunkRows, regular_v3
 
 _FIX = (
     "the store is damaged: run 'climb store validate' on it, then rebuild it with "
